@@ -1,0 +1,3 @@
+from chatrec.cli import main
+
+raise SystemExit(main())

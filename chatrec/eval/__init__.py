@@ -1,0 +1,1 @@
+"""Evaluation and benchmarks: ``python -m chatrec.eval <suite>``."""

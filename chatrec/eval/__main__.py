@@ -1,0 +1,20 @@
+"""``python -m chatrec.eval bench ...``"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m chatrec.eval")
+    sub = p.add_subparsers(dest="suite", required=True)
+    from chatrec.eval import bench
+
+    bench.add_arguments(sub.add_parser("bench", help="speed and memory figures"))
+    args = p.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

