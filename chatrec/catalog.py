@@ -1,4 +1,4 @@
-"""Catalogs: a folder with a manifest (``catalog.json``), items (``.jsonl[.gz]``) and optional ratings.
+"""Catalogs: a folder with a manifest (``catalog.json``), items (``.jsonl[.gz]``), maybe ratings.
 
 A catalog folder holds::
 
@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
+import io
 import json
 import math
 import re
@@ -24,6 +25,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from dataclasses import field as dc_field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -72,7 +74,7 @@ class Manifest:
     plural: str
     items_file: str
     ratings_file: str | None
-    fields: dict[str, FieldSpec]
+    fields: dict[str, FieldSpec] = dc_field(hash=False)
     attribute_fields: tuple[str, ...]
     display_fields: tuple[str, ...]
     popularity_field: str | None
@@ -84,23 +86,29 @@ class Manifest:
 
     @classmethod
     def from_dict(cls, d: Any, *, path: str) -> Manifest:
-        """Validate a decoded ``catalog.json``; raise :class:`CatalogError` naming ``path`` and the key."""
+        """Validate a decoded ``catalog.json``.
+
+        Raises :class:`CatalogError` naming ``path`` and the offending key.
+        """
 
         def bad(key: str, msg: str) -> CatalogError:
             return CatalogError(f"{path}: key {key!r}: {msg}")
 
         if not isinstance(d, dict):
-            raise CatalogError(f"{path}: the manifest must be a JSON object, got {type(d).__name__}")
+            raise CatalogError(f"{path}: the manifest must be a JSON object, "
+                               f"got {type(d).__name__}")
         unknown = sorted(set(d) - _MANIFEST_KEYS)
         if unknown:
-            raise bad(unknown[0], f"unknown manifest key; known keys: {', '.join(sorted(_MANIFEST_KEYS))}")
+            known = ", ".join(sorted(_MANIFEST_KEYS))
+            raise bad(unknown[0], f"unknown manifest key; known keys: {known}")
 
         def text(key: str, default: str | None = None, *, optional: bool = False) -> str | None:
             v = d.get(key, default)
             if v is None and optional:
                 return None
             if not isinstance(v, str) or not v.strip():
-                raise bad(key, "missing" if key not in d else f"must be a non-empty string, got {v!r}")
+                raise bad(key, "missing" if key not in d
+                          else f"must be a non-empty string, got {v!r}")
             return v.strip()
 
         name = text("name")
@@ -117,22 +125,27 @@ class Manifest:
 
         raw_fields = d.get("fields")
         if not isinstance(raw_fields, dict):
-            raise bad("fields", "missing" if raw_fields is None else "must be an object of field specs")
+            raise bad("fields", "missing" if raw_fields is None
+                      else "must be an object of field specs")
         fields: dict[str, FieldSpec] = {}
         for fname, spec in raw_fields.items():
             where = f"fields.{fname}"
             if not fname or not isinstance(spec, dict):
-                raise bad(where, "must be an object like {\"type\": \"list\", \"label\": \"Genres\"}")
+                raise bad(where, 'must be an object like {"type": "list", "label": "Genres"}')
             extra = sorted(set(spec) - _FIELD_SPEC_KEYS)
             if extra:
-                raise bad(f"{where}.{extra[0]}", f"unknown; a field spec has {', '.join(sorted(_FIELD_SPEC_KEYS))}")
+                allowed = ", ".join(sorted(_FIELD_SPEC_KEYS))
+                raise bad(f"{where}.{extra[0]}", f"unknown; a field spec has {allowed}")
             if spec.get("type") not in FIELD_TYPES:
-                raise bad(f"{where}.type", f"{spec.get('type')!r} is not one of {', '.join(sorted(FIELD_TYPES))}")
+                types = ", ".join(sorted(FIELD_TYPES))
+                raise bad(f"{where}.type", f"{spec.get('type')!r} is not one of {types}")
             for k in ("label", "role", "unit"):
                 if spec.get(k) is not None and not isinstance(spec[k], str):
                     raise bad(f"{where}.{k}", "must be a string")
-            fields[fname] = FieldSpec(name=fname, type=spec["type"], label=spec.get("label") or fname,
-                                      role=spec.get("role") or None, unit=spec.get("unit") or None)
+            fields[fname] = FieldSpec(name=fname, type=spec["type"],
+                                      label=spec.get("label") or fname,
+                                      role=spec.get("role") or None,
+                                      unit=spec.get("unit") or None)
 
         def names(key: str) -> tuple[str, ...]:
             v = d.get(key, [])
@@ -150,7 +163,8 @@ class Manifest:
             if not isinstance(v, str) or v not in fields:
                 raise bad(key, f"{v!r} is not declared in 'fields'")
             if fields[v].type not in types:
-                raise bad(key, f"field {v!r} has type {fields[v].type}; need {' or '.join(sorted(types))}")
+                need = " or ".join(sorted(types))
+                raise bad(key, f"field {v!r} has type {fields[v].type}; need {need}")
             return v
 
         attribution = d.get("attribution", "")
@@ -160,11 +174,11 @@ class Manifest:
         if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
             raise bad("sources", "must be a list of strings")
         item_count = d.get("item_count")
-        if item_count is not None and (not isinstance(item_count, int) or isinstance(item_count, bool)
-                                       or item_count < 0):
+        if item_count is not None and (type(item_count) is not int or item_count < 0):
             raise bad("item_count", f"must be a non-negative whole number, got {item_count!r}")
         return cls(
-            name=name, title=text("title") or name, noun=noun, plural=text("plural", noun + "s") or noun + "s",
+            name=name, title=text("title") or name, noun=noun,
+            plural=text("plural", noun + "s") or noun + "s",
             items_file=files["items"] or "", ratings_file=files["ratings"], fields=fields,
             attribute_fields=names("attribute_fields"), display_fields=names("display_fields"),
             popularity_field=role_field("popularity_field", {"int", "float"}),
@@ -198,7 +212,10 @@ def _no_constants(name: str) -> Any:
 
 
 def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
-    """``(1-based line number, raw line)`` of a plain or gzip file; read errors become CatalogError."""
+    """``(1-based line number, raw line)`` of a plain or gzip file.
+
+    Read errors (missing file, damaged gzip) become :class:`CatalogError`.
+    """
     try:
         with path.open("rb") as raw:
             is_gzip = raw.read(2) == _GZIP_MAGIC
@@ -214,29 +231,22 @@ def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
         raise CatalogError(f"{path}: cannot read (damaged or truncated gzip?): {e}") from None
 
 
-def _check_value(spec: FieldSpec, v: Any) -> MetaValue:
-    """The value as stored, or raise ValueError explaining the mismatch with ``spec.type``."""
-    t = spec.type
+def _read_all(path: Path) -> bytes:
+    """The whole (decompressed) content of a plain or gzip file; errors become CatalogError."""
+    try:
+        raw = path.read_bytes()
+        return gzip.decompress(raw) if raw[:2] == _GZIP_MAGIC else raw
+    except FileNotFoundError:
+        raise CatalogError(f"{path}: file not found") from None
+    except (OSError, EOFError, gzip.BadGzipFile) as e:
+        raise CatalogError(f"{path}: cannot read (damaged or truncated gzip?): {e}") from None
+
+
+def _type_error(type_name: str, v: Any) -> str:
+    """Why ``v`` does not fit a field declared as ``type_name``."""
     if v is None:
-        raise ValueError("null is not allowed; omit the key when the value is unknown")
-    if t == "int":
-        if isinstance(v, int) and not isinstance(v, bool):
-            return v
-    elif t == "float":
-        if isinstance(v, (int, float)) and not isinstance(v, bool):
-            return float(v)
-    elif t == "str":
-        if isinstance(v, str):
-            return v
-    elif t == "bool":
-        if isinstance(v, bool):
-            return v
-    elif t == "list":
-        if isinstance(v, list) and all(isinstance(x, str) for x in v):
-            return v
-        if isinstance(v, list):
-            raise ValueError("a list field must hold strings only")
-    raise ValueError(f"expected {t} (as declared in the manifest), got {type(v).__name__} {v!r:.60}")
+        return "null is not allowed; omit the key when the value is unknown"
+    return f"expected {type_name} (as declared in the manifest), got {type(v).__name__} {v!r:.60}"
 
 
 # Exact Python types json produces for each declared field type (the fast path of the check).
@@ -252,7 +262,8 @@ def _parse_item(obj: Any, path: str, line: int, fields: Mapping[str, FieldSpec],
         raise CatalogRowError(path, line, f"a row must be a JSON object, got {type(obj).__name__}")
     if not _ITEM_KEYS.issuperset(obj):
         unknown = sorted(set(obj) - _ITEM_KEYS)
-        raise CatalogRowError(path, line, "unknown key; rows have id, title, aliases, text, meta", unknown[0])
+        raise CatalogRowError(path, line, "unknown key; rows have id, title, aliases, text, meta",
+                              unknown[0])
     item_id = obj.get("id")
     if type(item_id) is int:
         item_id = str(item_id)
@@ -277,23 +288,24 @@ def _parse_item(obj: Any, path: str, line: int, fields: Mapping[str, FieldSpec],
                 aliases.append(a)
     meta = obj.get("meta", {})
     if type(meta) is not dict:
-        raise CatalogRowError(path, line, f"meta must be a JSON object, got {type(meta).__name__}", "meta")
+        raise CatalogRowError(path, line,
+                              f"meta must be a JSON object, got {type(meta).__name__}", "meta")
     for k, v in meta.items():
         ok = accepted.get(k)
         if ok is None:
-            raise CatalogRowError(path, line, "meta key not declared in the manifest's 'fields'", f"meta.{k}")
+            raise CatalogRowError(path, line, "meta key not declared in the manifest's 'fields'",
+                                  f"meta.{k}")
         tv = type(v)
-        try:
-            if tv not in ok:
-                meta[k] = _check_value(fields[k], v)  # raises with the reason
-            elif tv is list:
+        if tv not in ok:
+            raise CatalogRowError(path, line, _type_error(fields[k].type, v), f"meta.{k}")
+        if tv is list:
+            try:
                 "".join(v)  # TypeError unless every element is a str (fast, in C)
-            elif tv is int and float in ok:
-                meta[k] = float(v)
-        except TypeError:
-            raise CatalogRowError(path, line, "a list field must hold strings only", f"meta.{k}") from None
-        except ValueError as e:
-            raise CatalogRowError(path, line, str(e), f"meta.{k}") from None
+            except TypeError:
+                raise CatalogRowError(path, line, "a list field must hold strings only",
+                                      f"meta.{k}") from None
+        elif tv is int and float in ok:
+            meta[k] = float(v)
     return Item(id=item_id, title=title, text=text.strip(), aliases=tuple(aliases), meta=meta)
 
 
@@ -331,7 +343,7 @@ def load_items(path: Path, manifest: Manifest) -> dict[str, Item]:
 # --------------------------------------------------------------------------------------
 # ratings
 # --------------------------------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Ratings:
     """User ratings as aligned numpy arrays (row ``i`` of each array is one rating)."""
 
@@ -344,55 +356,95 @@ class Ratings:
         return int(self.ratings.shape[0])
 
 
-def load_ratings(path: Path, known_ids: Mapping[str, Any] | None = None) -> Ratings:
-    """Read ``user_id,item_id,rating,timestamp`` (plain or gzip CSV; ``timestamp`` optional).
+def _ratings_header(spath: str, header: list[str] | None) -> bool:
+    """Check the header; return whether it has a timestamp column."""
+    if header is None or tuple(h.strip() for h in header[:3]) != RATINGS_HEADER[:3] \
+            or len(header) > 4 or (len(header) == 4 and header[3].strip() != "timestamp"):
+        want = ",".join(RATINGS_HEADER)
+        raise CatalogRowError(spath, 1, f"header must be {want}, got {header}")
+    return len(header) == 4
 
-    ``known_ids``: when given, a rating for an item not in it is an error.
-    """
-    import numpy as np
 
-    spath = str(path)
+def _ratings_rows(spath: str, data: str, known_ids: Mapping[str, Any] | None,
+                  ) -> tuple[list[int], list[str], list[float], list[int]]:
+    """Row-by-row parse: slow, but names the line and column of the first bad value."""
     users: list[int] = []
     item_ids: list[str] = []
     values: list[float] = []
     stamps: list[int] = []
-    text = (raw.decode("utf-8", errors="strict") for _, raw in _lines(path))
+    reader = csv.reader(io.StringIO(data))
+    has_ts = _ratings_header(spath, next(reader, None))
+    width = 4 if has_ts else 3
+    for row in reader:
+        line = reader.line_num
+        if not row or (len(row) == 1 and not row[0].strip()):
+            continue
+        if len(row) != width:
+            raise CatalogRowError(spath, line, f"expected {width} columns, got {len(row)}")
+        col = "user_id"
+        try:
+            users.append(int(row[0]))
+            col = "item_id"
+            iid = row[1].strip()
+            if not iid or (known_ids is not None and iid not in known_ids):
+                raise ValueError(f"unknown item id {iid!r}")
+            item_ids.append(iid)
+            col = "rating"
+            r = float(row[2])
+            if not math.isfinite(r):
+                raise ValueError("not a finite number")
+            values.append(r)
+            col = "timestamp"
+            stamps.append(int(row[3]) if has_ts else 0)
+        except ValueError as e:
+            raise CatalogRowError(spath, line, f"bad value: {e}", col) from None
+    return users, item_ids, values, stamps
+
+
+def load_ratings(path: Path, known_ids: Mapping[str, Any] | None = None) -> Ratings:
+    """Read ``user_id,item_id,rating,timestamp`` (plain or gzip CSV; ``timestamp`` optional).
+
+    ``known_ids``: when given, a rating for an item not in it is an error. Errors raise
+    :class:`CatalogRowError` with the line and column.
+    """
+    import numpy as np
+
+    spath = str(path)
     try:
-        reader = csv.reader(text)
-        header = next(reader, None)
-        if header is None or tuple(h.strip() for h in header[:3]) != RATINGS_HEADER[:3] \
-                or (len(header) > 3 and header[3].strip() != "timestamp"):
-            raise CatalogRowError(spath, 1, f"header must be {','.join(RATINGS_HEADER)}, got {header}")
-        has_ts = len(header) > 3
-        for row in reader:
-            line = reader.line_num
-            if not row or (len(row) == 1 and not row[0].strip()):
-                continue
-            if len(row) != len(header):
-                raise CatalogRowError(spath, line, f"expected {len(header)} columns, got {len(row)}")
-            col = "user_id"
-            try:
-                users.append(int(row[0]))
-                col = "item_id"
-                iid = row[1].strip()
-                if not iid or (known_ids is not None and iid not in known_ids):
-                    raise ValueError(f"unknown item id {iid!r}")
-                item_ids.append(iid)
-                col = "rating"
-                r = float(row[2])
-                if not math.isfinite(r):
-                    raise ValueError("not a finite number")
-                values.append(r)
-                col = "timestamp"
-                stamps.append(int(row[3]) if has_ts else 0)
-            except ValueError as e:
-                raise CatalogRowError(spath, line, f"bad value: {e}", col) from None
+        data = _read_all(path).decode("utf-8")
     except UnicodeDecodeError as e:
         raise CatalogError(f"{spath}: not UTF-8: {e}") from None
-    ids = np.empty(len(item_ids), dtype=object)
+    item_ids: list[str]
+    try:  # fast path: plain (unquoted) CSV split in C, columns converted in bulk
+        lines = data.splitlines()
+        has_ts = _ratings_header(spath, lines[0].split(",") if lines else None)
+        width = 4 if has_ts else 3
+        body = [ln for ln in lines[1:] if ln.strip()]
+        if '"' in data or any(ln.count(",") != width - 1 for ln in body):
+            raise ValueError("quoted or ragged rows")
+        flat = ",".join(body).split(",") if body else []
+        cols = [flat[k::width] for k in range(width)]
+        n = len(body)
+        users = np.fromiter(map(int, cols[0]), dtype=np.int64, count=n)
+        item_ids = [i.strip() for i in cols[1]]
+        distinct = set(item_ids)
+        if "" in distinct or (known_ids is not None and not distinct.issubset(known_ids.keys())):
+            raise ValueError("unknown item id")
+        values = np.fromiter(map(float, cols[2]), dtype=np.float64, count=n)
+        if not np.isfinite(values).all():
+            raise ValueError("not finite")
+        stamps = (np.fromiter(map(int, cols[3]), dtype=np.int64, count=n) if has_ts
+                  else np.zeros(n, dtype=np.int64))
+    except CatalogRowError:
+        raise
+    except (ValueError, OverflowError):  # find and report the first bad row
+        u, item_ids, v, t = _ratings_rows(spath, data, known_ids)
+        users, values, stamps = (np.asarray(u, dtype=np.int64), np.asarray(v, dtype=np.float64),
+                                 np.asarray(t, dtype=np.int64))
+    ids: np.ndarray = np.empty(len(item_ids), dtype=object)
     ids[:] = item_ids
-    return Ratings(user_ids=np.asarray(users, dtype=np.int64), item_ids=ids,
-                   ratings=np.asarray(values, dtype=np.float32), timestamps=np.asarray(stamps, dtype=np.int64))
+    return Ratings(user_ids=users, item_ids=ids, ratings=values.astype(np.float32),
+                   timestamps=stamps)
 
 
 # --------------------------------------------------------------------------------------
@@ -413,7 +465,8 @@ def format_value(spec: FieldSpec, v: MetaValue) -> str:
             return "Free" if v == 0 else f"${v:,.2f}"
         s = _format_number(v)
         if spec.unit:
-            return s + spec.unit if spec.unit.startswith("/") or spec.unit == "%" else f"{s} {spec.unit}"
+            tight = spec.unit.startswith("/") or spec.unit == "%"
+            return s + spec.unit if tight else f"{s} {spec.unit}"
         return s
     return "" if v is None else str(v)
 
@@ -421,7 +474,8 @@ def format_value(spec: FieldSpec, v: MetaValue) -> str:
 class Catalog:
     """A loaded catalog. Items keep file order; lookups by id; cached attribute vocabularies."""
 
-    def __init__(self, path: Path, manifest: Manifest, items: dict[str, Item], content_hash: str) -> None:
+    def __init__(self, path: Path, manifest: Manifest, items: dict[str, Item],
+                 content_hash: str) -> None:
         self.path = path
         self.manifest = manifest
         self.name = manifest.name
@@ -465,7 +519,8 @@ class Catalog:
             raise CatalogError(f"unknown item id {item_id!r} in catalog {self.name!r}") from None
 
     def __repr__(self) -> str:
-        return f"Catalog({self.name!r}, {len(self)} {self.manifest.plural}, path={str(self.path)!r})"
+        return (f"Catalog({self.name!r}, {len(self)} {self.manifest.plural}, "
+                f"path={str(self.path)!r})")
 
     def get(self, item_id: str) -> Item | None:
         return self.items.get(item_id)
@@ -534,7 +589,7 @@ class Catalog:
         return v if isinstance(v, str) and v else None
 
     def ratings(self) -> Ratings | None:
-        """The ratings file as arrays (loaded on first call, then cached); None when there is none."""
+        """The ratings as arrays (loaded on first call, then cached); None without a file."""
         if self.manifest.ratings_file is None:
             return None
         with self._lock:
@@ -566,7 +621,7 @@ def _files(folder: Path, manifest: Manifest) -> list[Path]:
 
 
 def _content_hash(folder: Path, manifest: Manifest) -> str:
-    """sha256 over the manifest, items and ratings files' bytes (each prefixed by its name and size)."""
+    """sha256 over the manifest, items and ratings files (each prefixed by its name and size)."""
     h = hashlib.sha256()
     for p in _files(folder, manifest):
         try:
@@ -588,7 +643,7 @@ def user_catalogs_dir(settings: Settings) -> Path:
 
 
 def catalog_dirs(settings: Settings) -> dict[str, Path]:
-    """Catalog name (its folder name) -> folder, sorted by name; user catalogs override shipped ones."""
+    """Catalog name (folder name) -> folder, sorted; user catalogs override shipped ones."""
     found: dict[str, Path] = {}
     for base in (settings.catalogs_dir, user_catalogs_dir(settings)):
         if base.is_dir():
@@ -657,21 +712,3 @@ def load_catalog(name_or_path: str | Path, settings: Settings | None = None) -> 
         _CACHE[folder] = (key, catalog)
     return catalog
 
-
-__all__ = [
-    "FIELD_TYPES",
-    "MANIFEST_FILE",
-    "Catalog",
-    "FieldSpec",
-    "Manifest",
-    "Ratings",
-    "catalog_dirs",
-    "clear_cache",
-    "format_value",
-    "list_catalogs",
-    "load_catalog",
-    "load_items",
-    "load_ratings",
-    "read_manifest",
-    "user_catalogs_dir",
-]

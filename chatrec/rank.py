@@ -142,8 +142,9 @@ def describe_item(item: Item, catalog: Catalog, max_terms: int = 5) -> str:
         bits.append(", ".join(terms))
     if isinstance(m.get("runtime"), int):
         bits.append(f"{m['runtime']} min")
-    if isinstance(m.get("price"), (int, float)):
-        bits.append("free" if float(m["price"]) == 0 else f"${float(m['price']):.2f}")
+    price = m.get("price")
+    if isinstance(price, (int, float)) and not isinstance(price, bool):
+        bits.append("free" if float(price) == 0 else f"${float(price):.2f}")
     return " | ".join(bits)
 
 

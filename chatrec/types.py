@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
-MetaValue = Union[str, int, float, bool, list[str], None]
+MetaValue = str | int | float | bool | list[str] | None
 
 
 @dataclass(frozen=True)
@@ -123,4 +123,4 @@ class Done:
     reply: Reply
 
 
-Event = Union[TextChunk, PickEvent, Done]
+Event = TextChunk | PickEvent | Done

@@ -11,7 +11,7 @@ from typing import Any
 
 from chatrec.errors import ChatrecError, InputError
 from chatrec.settings import Settings
-from chatrec.types import Done, PickEvent, Pick, TextChunk
+from chatrec.types import Done, Pick, PickEvent, TextChunk
 
 log = logging.getLogger(__name__)
 
@@ -97,14 +97,14 @@ def history_messages(session: Any) -> list[dict[str, str]]:
     return msgs
 
 
-def build(settings: Settings | None = None) -> Any:
+def build(settings: Settings | None = None, state: AppState | None = None) -> Any:
     """The Gradio Blocks app."""
     import gradio as gr
 
     from chatrec.catalog import list_catalogs
 
     settings = settings or Settings.load()
-    state = AppState(settings)
+    state = state or AppState(settings)
     catalogs = list_catalogs(settings)
     backends = state.backends()
 
@@ -183,7 +183,6 @@ def build(settings: Settings | None = None) -> Any:
         s = state.rec(catalog, backend).session()
         return [], "", s.describe_preferences(), f"new session {s.session_id[:8]}…", s.session_id
 
-    theme = gr.themes.Soft(font=["system-ui", "sans-serif"], font_mono=["monospace"])
     with gr.Blocks(title="chatrec", analytics_enabled=False) as demo:
         sid = gr.BrowserState(None, storage_key="chatrec_session")
         gr.Markdown("## chatrec\nTell me what you like; I recommend real items from the catalog "
@@ -215,24 +214,92 @@ def build(settings: Settings | None = None) -> Any:
                 new = gr.Button("New conversation", elem_id="new")
                 gr.Examples(EXAMPLES.get(settings.catalog, EXAMPLES["movies"]), inputs=[box])
         outs = [chat, cards, profile, status, sid, box]
-        box.submit(on_send, [box, chat, sid, catalog, backend], outs)
-        send.click(on_send, [box, chat, sid, catalog, backend], outs)
+        box.submit(on_send, [box, chat, sid, catalog, backend], outs, api_name="send")
+        send.click(on_send, [box, chat, sid, catalog, backend], outs, api_visibility="private")
         for btn, kind in ((like, "like"), (dislike, "dislike"), (seen, "seen")):
             btn.click(lambda w, s_, c, b, k=kind: on_feedback(k, w, s_, c, b),
                       [which, sid, catalog, backend], [profile, status])
         new.click(on_new, [catalog, backend], [chat, cards, profile, status, sid])
         catalog.change(on_new, [catalog, backend], [chat, cards, profile, status, sid])
         demo.load(on_load, [sid, catalog, backend], [chat, cards, profile, status, sid])
-    demo.chatrec_theme = theme  # type: ignore[attr-defined]
     return demo
 
 
+def create_app(settings: Settings | None = None) -> Any:
+    """A FastAPI app serving the page at ``/`` and a small JSON API:
+
+    ``GET /healthz``; ``POST /api/chat`` ``{"message", "session_id"?, "catalog"?, "backend"?}``
+    -> ``{"session_id", "reply", "profile"}``; ``GET /api/sessions/{id}`` -> the history.
+    """
+    import gradio as gr
+    from fastapi import FastAPI, HTTPException
+    from pydantic import BaseModel
+
+    settings = settings or Settings.load()
+    state = AppState(settings)
+    api = FastAPI(title="chatrec", docs_url=None, redoc_url=None)
+    api.state.chatrec = state
+
+    class ChatIn(BaseModel):
+        message: str
+        session_id: str | None = None
+        catalog: str | None = None
+        backend: str | None = None
+
+    @api.get("/healthz")
+    def healthz() -> dict[str, Any]:
+        return {"ok": True, "catalog": settings.catalog, "backend": settings.backend}
+
+    @api.post("/api/chat")
+    def chat(body: ChatIn) -> dict[str, Any]:
+        try:
+            rec = state.rec(body.catalog or settings.catalog, body.backend or settings.backend)
+            s = rec.session(body.session_id) if body.session_id else rec.session()
+            reply = s.send(body.message)
+        except InputError as e:
+            raise HTTPException(status_code=400, detail=str(e)) from None
+        except ChatrecError as e:
+            raise HTTPException(status_code=404 if "session" in str(e) else 400,
+                                detail=str(e)) from None
+        return {"session_id": s.session_id, "reply": reply.to_dict(),
+                "profile": s.describe_preferences()}
+
+    @api.get("/api/sessions/{session_id}")
+    def history(session_id: str, catalog: str | None = None) -> dict[str, Any]:
+        try:
+            s = state.rec(catalog or settings.catalog, settings.backend).session(session_id)
+        except ChatrecError as e:
+            raise HTTPException(status_code=404, detail=str(e)) from None
+        return {"session_id": s.session_id, "profile": s.describe_preferences(),
+                "turns": [{"role": t.role, "text": t.text, "reply": t.reply} for t in s.history]}
+
+    demo = build(settings, state)
+    demo.queue(default_concurrency_limit=8)
+    theme = gr.themes.Soft(font=["system-ui", "sans-serif"], font_mono=["monospace"])
+    return gr.mount_gradio_app(api, demo, path="/", footer_links=[], show_error=False,
+                               theme=theme, css=CSS)
+
+
+def _warm(state: AppState) -> None:
+    """Load the default catalog, index and model while the page is already being served."""
+    try:
+        rec = state.rec(state.settings.catalog, state.settings.backend)
+        rec.backend_for_turn()
+        log.info("warm: %s ready", state.settings.catalog)
+    except Exception:  # the first request will report the problem properly
+        log.exception("warm-up failed")
+
+
 def launch(host: str | None = None, port: int | None = None, catalog: str | None = None,
-           backend: str | None = None, **launch_kwargs: Any) -> None:
+           backend: str | None = None) -> None:
+    """Serve the page and the JSON API (blocking)."""
+    import uvicorn
+
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     settings = Settings.load(catalog=catalog, backend=backend)
-    demo = build(settings)
-    demo.queue(default_concurrency_limit=8)
-    demo.launch(server_name=host or settings.host, server_port=port or settings.port,
-                show_error=False, footer_links=[], theme=demo.chatrec_theme, css=CSS,
-                **launch_kwargs)
+    app = create_app(settings)
+    threading.Thread(target=_warm, args=(app.state.chatrec,), daemon=True).start()
+    h, p = host or settings.host, port or settings.port
+    print(f"chatrec: serving http://{h}:{p}  (catalog {settings.catalog}, model "
+          f"{settings.backend})", flush=True)
+    uvicorn.run(app, host=h, port=p, log_level="warning")

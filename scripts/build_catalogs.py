@@ -52,10 +52,12 @@ TMDB_NOTICE = "This product uses the TMDB API but is not endorsed or certified b
 MOVIELENS_CITATION = (
     "F. Maxwell Harper and Joseph A. Konstan. 2015. The MovieLens Datasets: History and Context. "
     "ACM Transactions on Interactive Intelligent Systems (TiiS) 5, 4: 19:1-19:19. "
-    "https://doi.org/10.1145/2827872")
+    "https://doi.org/10.1145/2827872"
+)
 STEAM_CITATION = (
     "Wang-Cheng Kang and Julian McAuley. 2018. Self-Attentive Sequential Recommendation. "
-    "IEEE International Conference on Data Mining (ICDM).")
+    "IEEE International Conference on Data Mining (ICDM)."
+)
 
 
 # --------------------------------------------------------------------------------------
@@ -67,8 +69,10 @@ def _dumps(obj: Any) -> str:
 
 def write_gz(path: Path, data: bytes) -> None:
     """Write ``data`` gzip-compressed with a fixed header (no mtime, no name)."""
-    with path.open("wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw,
-                                               compresslevel=9, mtime=0) as gz:
+    with (
+        path.open("wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=9, mtime=0) as gz,
+    ):
         gz.write(data)
 
 
@@ -77,8 +81,10 @@ def write_items(path: Path, items: Iterable[dict[str, Any]]) -> None:
 
 
 def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
-    path.write_text(json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=2,
-                               allow_nan=False) + "\n", encoding="utf-8")
+    path.write_text(
+        json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=2, allow_nan=False) + "\n",
+        encoding="utf-8",
+    )
 
 
 def percentile_ranks(values: list[float]) -> list[float]:
@@ -107,7 +113,7 @@ def percentile_ranks(values: list[float]) -> list[float]:
 
 
 def add_aliases(aliases: list[str], title: str, *candidates: str | None) -> None:
-    """Append each non-empty candidate unless it equals the title or an alias (case-insensitively)."""
+    """Append each non-empty candidate unless it equals the title or an alias (ignoring case)."""
     seen = {title.casefold(), *(a.casefold() for a in aliases)}
     for c in candidates:
         if not c:
@@ -129,7 +135,9 @@ def clip_text(text: str, limit: int = MAX_TEXT_CHARS) -> str:
     return cut.rstrip(" ,;:") + "…"
 
 
-def field(type_: str, label: str, role: str | None = None, unit: str | None = None) -> dict[str, Any]:
+def field(
+    type_: str, label: str, role: str | None = None, unit: str | None = None
+) -> dict[str, Any]:
     d: dict[str, Any] = {"type": type_, "label": label}
     if role:
         d["role"] = role
@@ -145,7 +153,9 @@ def check_meta(items: list[dict[str, Any]], fields: dict[str, dict[str, Any]]) -
             t = fields[k]["type"]
             ok = {
                 "int": isinstance(v, int) and not isinstance(v, bool),
-                "float": isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v),
+                "float": isinstance(v, (int, float))
+                and not isinstance(v, bool)
+                and math.isfinite(v),
                 "str": isinstance(v, str) and v != "",
                 "bool": isinstance(v, bool),
                 "list": isinstance(v, list) and all(isinstance(x, str) for x in v),
@@ -158,17 +168,51 @@ def check_meta(items: list[dict[str, Any]], fields: dict[str, dict[str, Any]]) -
 # movies
 # --------------------------------------------------------------------------------------
 # Articles MovieLens moves to the end ("Matrix, The"). Matched case-sensitively.
-ARTICLES = ("The", "A", "An", "Les", "La", "Le", "L'", "Il", "I", "Gli", "Lo", "Das", "Der", "Die",
-            "Den", "Det", "De", "Het", "El", "Los", "Las", "Un", "Une", "Uno", "Una", "Ein", "Eine",
-            "O", "Os", "As", "Ta", "To", "Hoi", "Al")
-_TRAILING_ARTICLE = re.compile(r"^(?P<rest>.+), (?P<art>" + "|".join(re.escape(a) for a in ARTICLES)
-                               + r")(?P<tail>:.*)?$")
+ARTICLES = (
+    "The",
+    "A",
+    "An",
+    "Les",
+    "La",
+    "Le",
+    "L'",
+    "Il",
+    "I",
+    "Gli",
+    "Lo",
+    "Das",
+    "Der",
+    "Die",
+    "Den",
+    "Det",
+    "De",
+    "Het",
+    "El",
+    "Los",
+    "Las",
+    "Un",
+    "Une",
+    "Uno",
+    "Una",
+    "Ein",
+    "Eine",
+    "O",
+    "Os",
+    "As",
+    "Ta",
+    "To",
+    "Hoi",
+    "Al",
+)
+_TRAILING_ARTICLE = re.compile(
+    r"^(?P<rest>.+), (?P<art>" + "|".join(re.escape(a) for a in ARTICLES) + r")(?P<tail>:.*)?$"
+)
 _YEAR = re.compile(r"\s*\((?P<y>\d{4})(?:\s*[-\u2013]\s*(?:\d{4})?)?\)\s*$")
 _AKA = re.compile(r"^(?:a\.?k\.?a\.?|aka)\s+", re.IGNORECASE)
 
 
 def move_article(name: str) -> str:
-    """``"Matrix, The"`` -> ``"The Matrix"``; ``"Cité des enfants perdus, La"`` -> ``"La Cité ..."``.
+    """``"Matrix, The"`` -> ``"The Matrix"``; ``"Cité des enfants, La"`` -> ``"La Cité ..."``.
 
     Also handles an article before a subtitle: ``"Hobbit, The: An Unexpected Journey"``.
     """
@@ -196,7 +240,7 @@ def _peel_paren(s: str) -> tuple[str, str] | None:
                 head = s[:i].rstrip()
                 if not head:
                     return None
-                return head, s[i + 1:-1].strip()
+                return head, s[i + 1 : -1].strip()
     return None
 
 
@@ -242,7 +286,9 @@ def load_tmdb(path: Path) -> dict[str, dict[str, str]]:
     with zipfile.ZipFile(path) as z:
         name = next(n for n in z.namelist() if n.endswith(".csv"))
         with z.open(name) as raw:
-            return {row["id"]: row for row in csv.DictReader(io.TextIOWrapper(raw, "utf-8", newline=""))}
+            return {
+                row["id"]: row for row in csv.DictReader(io.TextIOWrapper(raw, "utf-8", newline=""))
+            }
 
 
 def _float(s: str | None) -> float | None:
@@ -353,7 +399,9 @@ def build_movies(data: Path, out: Path) -> dict[str, Any]:
         if year is not None:
             meta["year"] = year
         tu = tag_users.get(mid, {})
-        tags = sorted(tu, key=lambda k: -len(tu[k]))[:MAX_MOVIE_TAGS]  # stable: first seen wins ties
+        tags = sorted(tu, key=lambda k: -len(tu[k]))[
+            :MAX_MOVIE_TAGS
+        ]  # stable: first seen wins ties
         if tags:
             meta["tags"] = tags
         n = n_ratings.get(mid, 0)
@@ -372,8 +420,15 @@ def build_movies(data: Path, out: Path) -> dict[str, Any]:
             parts.append(f"Keywords: {keywords_text}.")
         if tags:
             parts.append("Tags: " + ", ".join(tags[:TEXT_TAGS]) + ".")
-        items.append({"id": mid, "title": title, "aliases": aliases, "text": clip_text(" ".join(parts)),
-                      "meta": meta})
+        items.append(
+            {
+                "id": mid,
+                "title": title,
+                "aliases": aliases,
+                "text": clip_text(" ".join(parts)),
+                "meta": meta,
+            }
+        )
 
     pops = percentile_ranks([float(it["meta"]["num_ratings"]) for it in items])
     for it, p in zip(items, pops, strict=True):
@@ -403,20 +458,27 @@ def build_movies(data: Path, out: Path) -> dict[str, Any]:
         "link_field": "url",
         "attribution": (
             "Movie titles, genres, user tags and ratings come from the MovieLens ml-latest-small "
-            "data set (GroupLens Research, University of Minnesota), used under its terms: research "
-            "and non-commercial use only, no endorsement by the University of Minnesota or GroupLens "
+            "data set (GroupLens Research, University of Minnesota), used under its terms: "
+            "research and non-commercial use only, no endorsement by the University of Minnesota "
+            "or GroupLens "
             "is stated or implied, redistributed under the same terms (see MOVIELENS-README.txt). "
-            f"Cite: {MOVIELENS_CITATION} Overviews, keywords, runtimes and TMDB genres come from the "
-            f"TMDB 5000 Movie Dataset. {TMDB_NOTICE}"),
+            f"Cite: {MOVIELENS_CITATION} Overviews, keywords, runtimes and TMDB genres come from "
+            "the "
+            f"TMDB 5000 Movie Dataset. {TMDB_NOTICE}"
+        ),
         "sources": [
             "MovieLens ml-latest-small (GroupLens, Sept 2018): https://grouplens.org/datasets/movielens/",
             "TMDB 5000 Movie Dataset (built from the TMDB API): https://www.themoviedb.org/",
         ],
     }
     write_manifest(dest / "catalog.json", manifest)
-    report = {"items": len(items), "tmdb_joined": joined, "ratings": n_rating_rows,
-              "no_ratings": sum(1 for it in items if it["meta"]["num_ratings"] == 0),
-              "no_year": sum(1 for it in items if "year" not in it["meta"])}
+    report = {
+        "items": len(items),
+        "tmdb_joined": joined,
+        "ratings": n_rating_rows,
+        "no_ratings": sum(1 for it in items if it["meta"]["num_ratings"] == 0),
+        "no_year": sum(1 for it in items if "year" not in it["meta"]),
+    }
     return report
 
 
@@ -439,10 +501,27 @@ SENTIMENTS: dict[str, tuple[float, float]] = {
     "Overwhelmingly Negative": (1.2, 2.7),
 }
 _N_REVIEWS = re.compile(r"^(\d+) user reviews?$")
-_FREE_PRICES = {"free", "free to play", "free demo", "free mod", "play for free!", "free to try",
-                "free to use", "free movie"}
-_DATE_FORMATS = ("%Y-%m-%d", "%b %d, %Y", "%B %d, %Y", "%d %b, %Y", "%d %B, %Y", "%d %b %Y",
-                 "%d %B %Y", "%Y/%m/%d", "%m/%d/%Y")
+_FREE_PRICES = {
+    "free",
+    "free to play",
+    "free demo",
+    "free mod",
+    "play for free!",
+    "free to try",
+    "free to use",
+    "free movie",
+}
+_DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%b %d, %Y",
+    "%B %d, %Y",
+    "%d %b, %Y",
+    "%d %B, %Y",
+    "%d %b %Y",
+    "%d %B %Y",
+    "%Y/%m/%d",
+    "%m/%d/%Y",
+)
 _MONTH_FORMATS = ("%b %Y", "%B %Y", "%Y-%m")
 _ANY_YEAR = re.compile(r"\b(19[7-9]\d|20\d\d)\b")
 
@@ -645,8 +724,15 @@ def build_games(data: Path, out: Path) -> dict[str, Any]:
                 parts.append("Features: " + ", ".join(specs) + ".")
             if dev:
                 parts.append(f"By {dev}.")
-            items.append({"id": gid, "title": title, "aliases": aliases,
-                          "text": clip_text(" ".join(parts)), "meta": meta})
+            items.append(
+                {
+                    "id": gid,
+                    "title": title,
+                    "aliases": aliases,
+                    "text": clip_text(" ".join(parts)),
+                    "meta": meta,
+                }
+            )
 
     for it, p in zip(items, percentile_ranks(raw_scores), strict=True):
         it["meta"]["popularity"] = p
@@ -672,26 +758,39 @@ def build_games(data: Path, out: Path) -> dict[str, Any]:
         "attribution": (
             "Game metadata comes from the Steam games data set collected at UC San Diego "
             "(Julian McAuley's group), released for research use. "
-            f"Cite: {STEAM_CITATION} `rating` and `popularity` are estimates derived by chatrec from "
-            "the Steam review summary label and Metacritic score, not Steam figures."),
+            f"Cite: {STEAM_CITATION} `rating` and `popularity` are estimates derived by chatrec "
+            "from "
+            "the Steam review summary label and Metacritic score, not Steam figures."
+        ),
         "sources": [
-            ("UCSD Steam games metadata (steam_games.json.gz), Kang & McAuley, ICDM 2018: "
-             "https://cseweb.ucsd.edu/~jmcauley/datasets.html#steam_data"),
+            (
+                "UCSD Steam games metadata (steam_games.json.gz), Kang & McAuley, ICDM 2018: "
+                "https://cseweb.ucsd.edu/~jmcauley/datasets.html#steam_data"
+            ),
         ],
     }
     write_manifest(dest / "catalog.json", manifest)
-    return {"lines": lines, "items": len(items), "skipped": dict(sorted(skipped.items())),
-            "with_rating": sum(1 for it in items if "rating" in it["meta"]),
-            "with_price": sum(1 for it in items if "price" in it["meta"]),
-            "with_year": sum(1 for it in items if "year" in it["meta"])}
+    return {
+        "lines": lines,
+        "items": len(items),
+        "skipped": dict(sorted(skipped.items())),
+        "with_rating": sum(1 for it in items if "rating" in it["meta"]),
+        "with_price": sum(1 for it in items if "price" in it["meta"]),
+        "with_year": sum(1 for it in items if "year" in it["meta"]),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--data", type=Path, default=DEFAULT_DATA,
-                    help="folder with the raw data (default: <repo>/../shared/data)")
-    ap.add_argument("--out", type=Path, default=DEFAULT_OUT,
-                    help="output folder (default: <repo>/catalogs)")
+    ap.add_argument(
+        "--data",
+        type=Path,
+        default=DEFAULT_DATA,
+        help="folder with the raw data (default: <repo>/../shared/data)",
+    )
+    ap.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help="output folder (default: <repo>/catalogs)"
+    )
     ap.add_argument("--only", choices=("movies", "games"), help="build one catalog only")
     args = ap.parse_args(argv)
     data, out = args.data.resolve(), args.out.resolve()

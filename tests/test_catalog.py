@@ -44,24 +44,44 @@ FIELDS: dict[str, Any] = {
 
 def manifest_dict(**over: Any) -> dict[str, Any]:
     d: dict[str, Any] = {
-        "name": "tiny", "title": "Tiny", "noun": "thing", "plural": "things",
-        "items": "items.jsonl", "ratings": None, "fields": FIELDS,
-        "attribute_fields": ["genres", "tags"], "display_fields": ["year", "genres", "runtime", "price", "early"],
-        "popularity_field": "score", "rating_field": None, "link_field": "url", "attribution": "test data",
+        "name": "tiny",
+        "title": "Tiny",
+        "noun": "thing",
+        "plural": "things",
+        "items": "items.jsonl",
+        "ratings": None,
+        "fields": FIELDS,
+        "attribute_fields": ["genres", "tags"],
+        "display_fields": ["year", "genres", "runtime", "price", "early"],
+        "popularity_field": "score",
+        "rating_field": None,
+        "link_field": "url",
+        "attribution": "test data",
     }
     d.update(over)
     return d
 
 
 def row(i: int | str = 1, **over: Any) -> dict[str, Any]:
-    r: dict[str, Any] = {"id": str(i), "title": f"Thing {i}", "aliases": [], "text": f"Thing {i}. A thing.",
-                         "meta": {"year": 2000, "genres": ["Sci-Fi"]}}
+    r: dict[str, Any] = {
+        "id": str(i),
+        "title": f"Thing {i}",
+        "aliases": [],
+        "text": f"Thing {i}. A thing.",
+        "meta": {"year": 2000, "genres": ["Sci-Fi"]},
+    }
     r.update(over)
     return r
 
 
-def write_catalog(folder: Path, lines: list[Any], *, gz: bool = False, ratings: str | None = None,
-                  **manifest_over: Any) -> Path:
+def write_catalog(
+    folder: Path,
+    lines: list[Any],
+    *,
+    gz: bool = False,
+    ratings: str | None = None,
+    **manifest_over: Any,
+) -> Path:
     """Write a catalog folder; ``lines`` items are dicts (dumped) or raw strings (written as is)."""
     folder.mkdir(parents=True, exist_ok=True)
     items_name = "items.jsonl.gz" if gz else "items.jsonl"
@@ -84,11 +104,23 @@ def write_catalog(folder: Path, lines: list[Any], *, gz: bool = False, ratings: 
 BAD_ROWS: list[tuple[str, list[Any], int, str, str | None]] = [
     # (case, lines, bad line, message fragment, column)
     ("malformed json", [row(1), '{"id": "2", "title": oops}'], 2, "malformed JSON", None),
-    ("truncated last line", [row(1), row(2), '{"id": "3", "title": "Thi'], 3, "malformed JSON", None),
+    (
+        "truncated last line",
+        [row(1), row(2), '{"id": "3", "title": "Thi'],
+        3,
+        "malformed JSON",
+        None,
+    ),
     ("not an object", [row(1), "[1, 2, 3]"], 2, "JSON object", None),
     ("missing id", [{k: v for k, v in row(1).items() if k != "id"}], 1, "id", "id"),
     ("empty id", [row(1), row(2, id="  ")], 2, "empty id", "id"),
-    ("missing title", [row(1), {k: v for k, v in row(2).items() if k != "title"}], 2, "title", "title"),
+    (
+        "missing title",
+        [row(1), {k: v for k, v in row(2).items() if k != "title"}],
+        2,
+        "title",
+        "title",
+    ),
     ("empty title", [row(1, title="")], 1, "title", "title"),
     ("missing text", [row(1), {k: v for k, v in row(2).items() if k != "text"}], 2, "text", "text"),
     ("duplicate id", [row(1), row(2), row(1)], 3, "first on line 1", "id"),
@@ -102,16 +134,31 @@ BAD_ROWS: list[tuple[str, list[Any], int, str, str | None]] = [
     ("bool field given int", [row(1, meta={"early": 1})], 1, "expected bool", "meta.early"),
     ("null value", [row(1, meta={"year": None})], 1, "null", "meta.year"),
     ("undeclared key", [row(1), row(2, meta={"colour": "red"})], 2, "not declared", "meta.colour"),
-    ("NaN", [row(1), '{"id": "2", "title": "T", "text": "T", "meta": {"price": NaN}}'], 2, "NaN", None),
+    (
+        "NaN",
+        [row(1), '{"id": "2", "title": "T", "text": "T", "meta": {"price": NaN}}'],
+        2,
+        "NaN",
+        None,
+    ),
     ("aliases not list", [row(1, aliases="x")], 1, "aliases", "aliases"),
     ("unknown row key", [row(1, titel="x")], 1, "unknown key", "titel"),
 ]
 
 
 @pytest.mark.parametrize("gz", [False, True], ids=["jsonl", "gz"])
-@pytest.mark.parametrize(("case", "lines", "line", "fragment", "column"), BAD_ROWS, ids=[c[0] for c in BAD_ROWS])
-def test_bad_rows_name_their_line(tmp_path: Path, gz: bool, case: str, lines: list[Any], line: int,
-                                  fragment: str, column: str | None) -> None:
+@pytest.mark.parametrize(
+    ("case", "lines", "line", "fragment", "column"), BAD_ROWS, ids=[c[0] for c in BAD_ROWS]
+)
+def test_bad_rows_name_their_line(
+    tmp_path: Path,
+    gz: bool,
+    case: str,
+    lines: list[Any],
+    line: int,
+    fragment: str,
+    column: str | None,
+) -> None:
     folder = write_catalog(tmp_path / "c", lines, gz=gz)
     manifest = read_manifest(folder)
     with pytest.raises(CatalogRowError) as ei:
@@ -126,8 +173,13 @@ def test_bad_rows_name_their_line(tmp_path: Path, gz: bool, case: str, lines: li
 
 @pytest.mark.parametrize("gz", [False, True], ids=["jsonl", "gz"])
 def test_plain_and_gzip_load_the_same(tmp_path: Path, gz: bool) -> None:
-    lines = [row(1, aliases=["Thing One", "Thing 1", "thing one", ""]), "", "   ",
-             row(2, meta={"year": 2010, "price": 5, "genres": [], "early": False}), row("x-3")]
+    lines = [
+        row(1, aliases=["Thing One", "Thing 1", "thing one", ""]),
+        "",
+        "   ",
+        row(2, meta={"year": 2010, "price": 5, "genres": [], "early": False}),
+        row("x-3"),
+    ]
     cat = Catalog.from_folder(write_catalog(tmp_path / "c", lines, gz=gz))
     assert list(cat.items) == ["1", "2", "x-3"]  # file order, blank lines skipped
     assert cat["1"].aliases == ("Thing One",)  # blanks, duplicates and the title itself dropped
@@ -172,10 +224,28 @@ BAD_MANIFESTS: list[tuple[str, dict[str, Any], str]] = [
     ("no items", {"items": ""}, "'items'"),
     ("items outside", {"items": "../x.jsonl"}, "'items'"),
     ("no fields", {"fields": None}, "'fields'"),
-    ("bad type", {"fields": {"year": {"type": "integer"}}, "attribute_fields": [], "display_fields": [],
-                  "popularity_field": None, "link_field": None}, "'fields.year.type'"),
-    ("typo in spec", {"fields": {"year": {"type": "int", "lable": "Year"}}, "attribute_fields": [],
-                      "display_fields": [], "popularity_field": None, "link_field": None}, "'fields.year.lable'"),
+    (
+        "bad type",
+        {
+            "fields": {"year": {"type": "integer"}},
+            "attribute_fields": [],
+            "display_fields": [],
+            "popularity_field": None,
+            "link_field": None,
+        },
+        "'fields.year.type'",
+    ),
+    (
+        "typo in spec",
+        {
+            "fields": {"year": {"type": "int", "lable": "Year"}},
+            "attribute_fields": [],
+            "display_fields": [],
+            "popularity_field": None,
+            "link_field": None,
+        },
+        "'fields.year.lable'",
+    ),
     ("undeclared attribute", {"attribute_fields": ["genres", "moods"]}, "'attribute_fields'"),
     ("undeclared display", {"display_fields": ["colour"]}, "'display_fields'"),
     ("popularity not numeric", {"popularity_field": "url"}, "'popularity_field'"),
@@ -197,7 +267,12 @@ def test_manifest_defaults_and_specs() -> None:
     d = manifest_dict()
     del d["noun"], d["plural"]
     m = Manifest.from_dict(d, path="p")
-    assert (m.noun, m.plural, m.items_file, m.ratings_file) == ("item", "items", "items.jsonl", None)
+    assert (m.noun, m.plural, m.items_file, m.ratings_file) == (
+        "item",
+        "items",
+        "items.jsonl",
+        None,
+    )
     assert m.fields["runtime"] == FieldSpec("runtime", "int", "Runtime", None, "min")
     assert m.attribute_fields == ("genres", "tags")
 
@@ -212,9 +287,11 @@ def test_manifest_not_json(tmp_path: Path) -> None:
 # lookups, vocabulary, display
 # --------------------------------------------------------------------------------------
 def test_attributes_and_vocabulary_are_normalized(tmp_path: Path) -> None:
-    lines = [row(1, meta={"genres": ["Sci-Fi", "Drama"], "tags": ["Time-Travel", "sci fi"]}),
-             row(2, meta={"genres": ["Science Fiction"], "tags": ["Café"]}),
-             row(3, meta={"year": 1990})]
+    lines = [
+        row(1, meta={"genres": ["Sci-Fi", "Drama"], "tags": ["Time-Travel", "sci fi"]}),
+        row(2, meta={"genres": ["Science Fiction"], "tags": ["Café"]}),
+        row(3, meta={"year": 1990}),
+    ]
     cat = Catalog.from_folder(write_catalog(tmp_path / "c", lines))
     assert cat.attributes("1") == frozenset({"science fiction", "drama", "time travel"})
     assert cat.attributes(cat["2"]) == frozenset({"science fiction", "cafe"})
@@ -235,8 +312,10 @@ def test_roles(tmp_path: Path) -> None:
 
 
 DISPLAY: list[tuple[dict[str, Any], dict[str, str]]] = [
-    ({"year": 2014, "genres": ["Adventure", "Drama", "Sci-Fi"], "runtime": 169},
-     {"Year": "2014", "Genres": "Adventure, Drama, Sci-Fi", "Runtime": "169 min"}),
+    (
+        {"year": 2014, "genres": ["Adventure", "Drama", "Sci-Fi"], "runtime": 169},
+        {"Year": "2014", "Genres": "Adventure, Drama, Sci-Fi", "Runtime": "169 min"},
+    ),
     ({"price": 9.99}, {"Price": "$9.99"}),
     ({"price": 0.0, "early": True}, {"Price": "Free", "Early access": "Yes"}),
     ({"price": 1499.0, "genres": []}, {"Price": "$1,499.00"}),
@@ -250,33 +329,48 @@ def test_display_meta(tmp_path: Path, meta: dict[str, Any], expected: dict[str, 
     assert cat.display_meta(cat["1"]) == expected
 
 
-@pytest.mark.parametrize(("spec", "value", "text"), [
-    (FieldSpec("r", "float", unit="/5"), 3.921, "3.92/5"),
-    (FieldSpec("m", "int", unit="/100"), 86, "86/100"),
-    (FieldSpec("f", "float"), 4.0, "4"),
-    (FieldSpec("b", "bool"), False, "No"),
-    (FieldSpec("s", "str"), "Valve", "Valve"),
-])
+@pytest.mark.parametrize(
+    ("spec", "value", "text"),
+    [
+        (FieldSpec("r", "float", unit="/5"), 3.921, "3.92/5"),
+        (FieldSpec("m", "int", unit="/100"), 86, "86/100"),
+        (FieldSpec("f", "float"), 4.0, "4"),
+        (FieldSpec("b", "bool"), False, "No"),
+        (FieldSpec("s", "str"), "Valve", "Valve"),
+    ],
+)
 def test_format_value(spec: FieldSpec, value: Any, text: str) -> None:
     assert format_value(spec, value) == text
 
 
-def test_ratings_from_small_catalog(tmp_path: Path) -> None:
-    ratings = "user_id,item_id,rating,timestamp\n1,1,4.5,100\n2,2,3.0,200\n"
-    cat = Catalog.from_folder(write_catalog(tmp_path / "c", [row(1), row(2)], ratings=ratings))
+@pytest.mark.parametrize(
+    ("body", "stamps"),
+    [
+        ("user_id,item_id,rating,timestamp\n1,1,4.5,100\n2,2,3.0,200\n", [100, 200]),
+        ("user_id,item_id,rating,timestamp\r\n1,1,4.5,100\r\n\r\n2,2,3,200", [100, 200]),
+        ('user_id,item_id,rating,timestamp\n1,"1",4.5,100\n2,2,3.0,200\n', [100, 200]),  # quoted
+        ("user_id,item_id,rating\n1,1,4.5\n2,2,3.0\n", [0, 0]),  # no timestamps
+    ],
+    ids=["lf", "crlf-blank", "quoted", "no-timestamp"],
+)
+def test_ratings_from_small_catalog(tmp_path: Path, body: str, stamps: list[int]) -> None:
+    cat = Catalog.from_folder(write_catalog(tmp_path / "c", [row(1), row(2)], ratings=body))
     r = cat.ratings()
     assert r is not None and len(r) == 2
     assert r.user_ids.tolist() == [1, 2] and r.item_ids.tolist() == ["1", "2"]
-    assert r.ratings.tolist() == [4.5, 3.0] and r.timestamps.tolist() == [100, 200]
+    assert r.ratings.tolist() == [4.5, 3.0] and r.timestamps.tolist() == stamps
     assert cat.ratings() is r  # cached
 
 
-@pytest.mark.parametrize(("body", "line", "column"), [
-    ("user_id,item_id,rating,timestamp\n1,1,4.5,100\n1,9,3.0,200\n", 3, "item_id"),
-    ("user_id,item_id,rating,timestamp\n1,1,good,100\n", 2, "rating"),
-    ("user_id,item_id,rating,timestamp\nu1,1,4,100\n", 2, "user_id"),
-    ("user,item,rating\n1,1,4\n", 1, None),
-])
+@pytest.mark.parametrize(
+    ("body", "line", "column"),
+    [
+        ("user_id,item_id,rating,timestamp\n1,1,4.5,100\n1,9,3.0,200\n", 3, "item_id"),
+        ("user_id,item_id,rating,timestamp\n1,1,good,100\n", 2, "rating"),
+        ("user_id,item_id,rating,timestamp\nu1,1,4,100\n", 2, "user_id"),
+        ("user,item,rating\n1,1,4\n", 1, None),
+    ],
+)
 def test_bad_ratings(tmp_path: Path, body: str, line: int, column: str | None) -> None:
     cat = Catalog.from_folder(write_catalog(tmp_path / "c", [row(1)], ratings=body))
     with pytest.raises(CatalogRowError) as ei:
@@ -293,7 +387,10 @@ def test_catalog_dirs_user_overrides_shipped(tmp_path: Path) -> None:
     write_catalog(shipped / "other", [row(1)], name="other")
     write_catalog(data / "catalogs" / "tiny", [row(1), row(2)])
     settings = Settings(catalogs_dir=shipped, data_dir=data)
-    assert catalog_dirs(settings) == {"other": shipped / "other", "tiny": data / "catalogs" / "tiny"}
+    assert catalog_dirs(settings) == {
+        "other": shipped / "other",
+        "tiny": data / "catalogs" / "tiny",
+    }
     assert list_catalogs(settings) == ["other", "tiny"]
     assert len(load_catalog("tiny", settings)) == 2
 
@@ -357,13 +454,19 @@ def test_movies_shipped(movies: Catalog) -> None:
     assert inter.year == 2014 and inter.meta["runtime"] == 169
     assert "Sci-Fi" in inter.values("genres")
     assert "science fiction" in movies.attributes(inter)
-    assert movies.display_meta(inter) == {"Year": "2014", "Genres": "Sci-Fi, IMAX", "Runtime": "169 min"}
+    assert movies.display_meta(inter) == {
+        "Year": "2014",
+        "Genres": "Sci-Fi, IMAX",
+        "Runtime": "169 min",
+    }
     assert movies.link(inter.id) == "https://www.imdb.com/title/tt0816692/"
     assert 0.9 < movies.popularity(inter.id) <= 1.0
     matrix = movies["2571"]
     assert matrix.title == "The Matrix" and "Matrix, The (1999)" in matrix.aliases
     lost = movies["29"]
-    assert lost.title == "The City of Lost Children" and "La Cité des enfants perdus" in lost.aliases
+    assert (
+        lost.title == "The City of Lost Children" and "La Cité des enfants perdus" in lost.aliases
+    )
     for it in movies:
         assert it.title and it.text and it.title not in it.aliases
         assert "(no genres listed)" not in it.values("genres")
@@ -372,7 +475,9 @@ def test_movies_shipped(movies: Catalog) -> None:
 def test_movies_ratings(movies: Catalog) -> None:
     r = movies.ratings()
     assert r is not None and len(r) == 100836
-    assert r.user_ids.shape == r.item_ids.shape == r.ratings.shape == r.timestamps.shape == (100836,)
+    assert (
+        r.user_ids.shape == r.item_ids.shape == r.ratings.shape == r.timestamps.shape == (100836,)
+    )
     assert str(r.user_ids.dtype) == "int64" and str(r.ratings.dtype) == "float32"
     assert str(r.timestamps.dtype) == "int64" and r.item_ids.dtype == object
     assert r.item_ids[0] == "1" and float(r.ratings[0]) == 4.0
@@ -384,7 +489,11 @@ def test_games_shipped(games: Catalog) -> None:
     assert games.manifest.ratings_file is None and games.ratings() is None
     portal = games["620"]
     assert portal.title == "Portal 2" and portal.year == 2011
-    assert games.display_meta(portal) == {"Year": "2011", "Genres": "Action, Adventure", "Price": "$19.99"}
+    assert games.display_meta(portal) == {
+        "Year": "2011",
+        "Genres": "Action, Adventure",
+        "Price": "$19.99",
+    }
     assert "co-op" in games.attributes(portal)
     assert by_title(games, "Command & Conquer: Red Alert 3")  # HTML entities unescaped
     assert not [it for it in games if "&amp;" in it.title]
@@ -399,7 +508,9 @@ def test_games_shipped(games: Catalog) -> None:
 # --------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def build() -> Any:
-    spec = importlib.util.spec_from_file_location("build_catalogs", REPO / "scripts" / "build_catalogs.py")
+    spec = importlib.util.spec_from_file_location(
+        "build_catalogs", REPO / "scripts" / "build_catalogs.py"
+    )
     assert spec and spec.loader
     mod = importlib.util.module_from_spec(spec)
     sys.modules["build_catalogs"] = mod
@@ -407,34 +518,58 @@ def build() -> Any:
     return mod
 
 
-@pytest.mark.parametrize(("raw", "title", "year", "alts"), [
-    ("Matrix, The (1999)", "The Matrix", 1999, []),
-    ("City of Lost Children, The (Cité des enfants perdus, La) (1995)", "The City of Lost Children", 1995,
-     ["La Cité des enfants perdus"]),
-    ("Twelve Monkeys (a.k.a. 12 Monkeys) (1995)", "Twelve Monkeys", 1995, ["12 Monkeys"]),
-    ("Avventura, L' (Adventure, The) (1960)", "L'Avventura", 1960, ["The Adventure"]),
-    ("Crow, The: Wicked Prayer (2005)", "The Crow: Wicked Prayer", 2005, []),
-    ("(500) Days of Summer (2009)", "(500) Days of Summer", 2009, []),
-    ("Death Note: Desu nôto (2006\u20132007)", "Death Note: Desu nôto", 2006, []),
-    ("Babylon 5", "Babylon 5", None, []),
-    ("Life Less Ordinary, A (1997)", "A Life Less Ordinary", 1997, []),
-])
-def test_parse_movielens_title(build: Any, raw: str, title: str, year: int | None, alts: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("raw", "title", "year", "alts"),
+    [
+        ("Matrix, The (1999)", "The Matrix", 1999, []),
+        (
+            "City of Lost Children, The (Cité des enfants perdus, La) (1995)",
+            "The City of Lost Children",
+            1995,
+            ["La Cité des enfants perdus"],
+        ),
+        ("Twelve Monkeys (a.k.a. 12 Monkeys) (1995)", "Twelve Monkeys", 1995, ["12 Monkeys"]),
+        ("Avventura, L' (Adventure, The) (1960)", "L'Avventura", 1960, ["The Adventure"]),
+        ("Crow, The: Wicked Prayer (2005)", "The Crow: Wicked Prayer", 2005, []),
+        ("(500) Days of Summer (2009)", "(500) Days of Summer", 2009, []),
+        ("Death Note: Desu nôto (2006\u20132007)", "Death Note: Desu nôto", 2006, []),
+        ("Babylon 5", "Babylon 5", None, []),
+        ("Life Less Ordinary, A (1997)", "A Life Less Ordinary", 1997, []),
+    ],
+)
+def test_parse_movielens_title(
+    build: Any, raw: str, title: str, year: int | None, alts: list[str]
+) -> None:
     assert build.parse_movielens_title(raw) == (title, year, alts)
 
 
-@pytest.mark.parametrize(("raw", "price"), [
-    (4.99, 4.99), ("Free To Play", 0.0), ("Free", 0.0), ("Play for Free!", 0.0), ("Free Demo", 0.0),
-    ("Install Theme", None), ("Third-party", None), (None, None),
-])
+@pytest.mark.parametrize(
+    ("raw", "price"),
+    [
+        (4.99, 4.99),
+        ("Free To Play", 0.0),
+        ("Free", 0.0),
+        ("Play for Free!", 0.0),
+        ("Free Demo", 0.0),
+        ("Install Theme", None),
+        ("Third-party", None),
+        (None, None),
+    ],
+)
 def test_parse_price(build: Any, raw: Any, price: float | None) -> None:
     assert build.parse_price(raw) == price
 
 
-@pytest.mark.parametrize(("raw", "iso", "year"), [
-    ("2018-01-04", "2018-01-04", 2018), ("Jan 2018", None, 2018), ("Nov 3, 2016", "2016-11-03", 2016),
-    ("Q3 2018", None, 2018), ("Soon", None, None),
-])
+@pytest.mark.parametrize(
+    ("raw", "iso", "year"),
+    [
+        ("2018-01-04", "2018-01-04", 2018),
+        ("Jan 2018", None, 2018),
+        ("Nov 3, 2016", "2016-11-03", 2016),
+        ("Q3 2018", None, 2018),
+        ("Soon", None, None),
+    ],
+)
 def test_parse_release(build: Any, raw: str, iso: str | None, year: int | None) -> None:
     assert build.parse_release(raw) == (iso, year)
 

@@ -316,31 +316,62 @@ def test_fake_is_thread_safe() -> None:
 
 # --- the key never leaks --------------------------------------------------------------------------
 class _StubHandler(BaseHTTPRequestHandler):
-    """Answers every POST with the status in ``server.status`` and a body echoing the key."""
+    """A tiny OpenAI-compatible server. With ``server.status`` 200 it streams ``server.reply`` as
+    SSE chunks (as tool-call arguments when the request has tools); otherwise it answers that
+    status with an error body that echoes the key. Request bodies go to ``server.requests``."""
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-        self.server.hits += 1  # type: ignore[attr-defined]
+    def do_POST(self) -> None:
+        srv: Any = self.server
+        srv.hits += 1
         length = int(self.headers.get("Content-Length") or 0)
-        self.rfile.read(length)
-        auth = self.headers.get("Authorization", "")
-        status = self.server.status  # type: ignore[attr-defined]
-        body = json.dumps({"error": {"message": f"Incorrect API key provided: {auth} ({SECRET})",
-                                     "type": "invalid_request_error", "code": str(status)}})
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
+        request = json.loads(self.rfile.read(length) or b"{}")
+        srv.requests.append(request)
+        if srv.status != 200:
+            auth = self.headers.get("Authorization", "")
+            body = json.dumps({"error": {
+                "message": f"Incorrect API key provided: {auth} ({SECRET})",
+                "type": "invalid_request_error", "code": str(srv.status)}}).encode()
+            self.send_response(srv.status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
         self.end_headers()
-        self.wfile.write(body.encode())
+        text: str = srv.reply
+        pieces = [text[i:i + 5] for i in range(0, len(text), 5)]
+        tools = bool(request.get("tools"))
+        deltas: list[dict[str, Any]] = []
+        if tools:
+            deltas.append({"role": "assistant", "tool_calls": [{
+                "index": 0, "id": "call_1", "type": "function",
+                "function": {"name": "reply", "arguments": ""}}]})
+            deltas += [{"tool_calls": [{"index": 0, "function": {"arguments": p}}]}
+                       for p in pieces]
+        else:
+            deltas.append({"role": "assistant", "content": ""})
+            deltas += [{"content": p} for p in pieces]
+        finish = "tool_calls" if tools else "stop"
+        for i, delta in enumerate([*deltas, {}]):
+            chunk = {"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": "m",
+                     "choices": [{"index": 0, "delta": delta, "logprobs": None,
+                                  "finish_reason": finish if i == len(deltas) else None}]}
+            self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+        self.wfile.write(b"data: [DONE]\n\n")
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
 @pytest.fixture()
 def stub_server() -> Iterator[ThreadingHTTPServer]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _StubHandler)
-    server.status = 401  # type: ignore[attr-defined]
-    server.hits = 0  # type: ignore[attr-defined]
+    srv: Any = server
+    srv.status, srv.hits, srv.requests = 401, 0, []
+    srv.reply = json.dumps({"picks": [{"id": "303", "reason": "a crew in space"},
+                                      {"id": "101", "reason": "a wormhole"}]})
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                               daemon=True)
     thread.start()
@@ -394,7 +425,50 @@ def test_openai_retries_then_reports_status(stub_server: ThreadingHTTPServer) ->
     stub_server.status = 503  # type: ignore[attr-defined]
     url = f"http://127.0.0.1:{stub_server.server_address[1]}/v1"
     backend = OpenAIBackend(api_key=SECRET, base_url=url, max_retries=1, timeout_s=5)
-    with pytest.raises(BackendError, match="503.*after 1 retries") as e:
+    with pytest.raises(BackendError, match=r"503.*after 1 retries") as e:
         list(backend.stream_text(MSGS))
     assert stub_server.hits == 2  # type: ignore[attr-defined]
     _assert_no_secret(e.value)
+
+
+# --- what OpenAIBackend sends and how it reads the stream (stub server) ---------------------------
+@pytest.mark.parametrize("method", ["json_schema", "function_calling", "json_object"])
+def test_openai_structured_output_requests(stub_server: ThreadingHTTPServer, method: str) -> None:
+    srv: Any = stub_server
+    srv.status = 200
+    url = f"http://127.0.0.1:{srv.server_address[1]}/v1"
+    b = OpenAIBackend(model="m", api_key=SECRET, base_url=url, structured_output=method,
+                      max_retries=0, timeout_s=5)
+    chunks = list(b.stream_json(MSGS, PICKS_SCHEMA, max_tokens=123, temperature=0.0))
+    assert len(chunks) > 1
+    assert json.loads("".join(chunks)) == json.loads(srv.reply)
+    req = srv.requests[-1]
+    assert req["stream"] is True and req["model"] == "m"
+    assert req["max_tokens"] == 123  # for compatible servers, next to max_completion_tokens
+    assert req["temperature"] == 0.0
+    if method == "json_schema":
+        fmt = req["response_format"]
+        assert fmt["type"] == "json_schema" and fmt["json_schema"]["strict"] is True
+        assert fmt["json_schema"]["schema"]["additionalProperties"] is False
+        assert "tools" not in req
+    elif method == "function_calling":
+        assert req["tools"][0]["function"]["parameters"] == PICKS_SCHEMA
+        assert req["tool_choice"] == {"type": "function", "function": {"name": "reply"}}
+        assert "response_format" not in req
+    else:
+        assert req["response_format"] == {"type": "json_object"}
+        system = req["messages"][0]
+        assert system["role"] == "system" and system["content"].startswith("You recommend")
+        assert json.dumps(PICKS_SCHEMA) in system["content"]
+
+
+def test_openai_stream_text_request(stub_server: ThreadingHTTPServer) -> None:
+    srv: Any = stub_server
+    srv.status = 200
+    srv.reply = "Hello there, space fan!"
+    url = f"http://127.0.0.1:{srv.server_address[1]}/v1"
+    b = OpenAIBackend(model="m", base_url=url, max_retries=0, timeout_s=5)  # no key: placeholder
+    assert "".join(b.stream_text(MSGS, max_tokens=50)) == "Hello there, space fan!"
+    req = srv.requests[-1]
+    assert [m["role"] for m in req["messages"]] == ["system", "user"]
+    assert "tools" not in req and "response_format" not in req

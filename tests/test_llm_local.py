@@ -7,7 +7,9 @@ BackendUnavailable message that says how to install it.
 from __future__ import annotations
 
 import json
+import sys
 import threading
+import types
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,8 @@ from chatrec.llm.base import Message
 from chatrec.llm.local import LocalLlamaBackend, check_llama_build, default_model_path
 from chatrec.settings import Settings
 
+pytestmark = pytest.mark.slow  # loads the real SmolLM2 model
+
 IDS = ["101", "202", "303", "404"]
 PICKS_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -32,7 +36,8 @@ PICKS_SCHEMA: dict[str, Any] = {
             "required": ["id", "reason"]}}},
     "required": ["picks"],
 }
-CANDIDATES = ("Candidates:\n101: Interstellar (2014) - astronauts cross a wormhole to save mankind\n"
+CANDIDATES = ("Candidates:\n"
+              "101: Interstellar (2014) - astronauts cross a wormhole to save mankind\n"
               "202: Titanic (1997) - a romance aboard the doomed ocean liner\n"
               "303: Alien (1979) - a crew is hunted by a creature on their spaceship\n"
               "404: Up (2009) - an old man flies his house to South America with balloons")
@@ -118,7 +123,7 @@ def test_concurrent_callers_share_one_model(backend: LocalLlamaBackend) -> None:
         try:
             results.append(backend.complete_json(_picks_messages(prompt), PICKS_SCHEMA,
                                                  max_tokens=300))
-        except BaseException as e:  # noqa: BLE001 - reported below
+        except BaseException as e:
             errors.append(e)
 
     threads = [threading.Thread(target=work, args=(p,)) for p in PROMPTS[:3]]
@@ -133,6 +138,7 @@ def test_concurrent_callers_share_one_model(backend: LocalLlamaBackend) -> None:
 
 def test_abandoned_stream_releases_the_model(backend: LocalLlamaBackend) -> None:
     it = backend.stream_text([Message("user", "Tell me a long story.")], max_tokens=200)
+    assert isinstance(it, types.GeneratorType)
     next(it)
     it.close()  # the consumer gave up: the lock must be free again
     assert "".join(backend.stream_text([Message("user", "Hi")], max_tokens=5))
@@ -192,3 +198,28 @@ def test_truncated_gguf_fails_at_load(tmp_path: Path) -> None:
     with pytest.raises(BackendUnavailable) as e:
         b.load()
     assert str(broken) in str(e.value)
+
+
+def test_grammar_overrides_what_the_model_wants(backend: LocalLlamaBackend) -> None:
+    """The prompt asks for an id outside the enum; the grammar must not let the model write it."""
+    schema = {"type": "object", "properties": {"id": {"type": "string", "enum": ["zq-9", "xk-7"]}},
+              "required": ["id"]}
+    msgs = [Message("user", 'Reply with exactly this JSON: {"id": "hello"}')]
+    value = backend.complete_json(msgs, schema, max_tokens=30)
+    assert value["id"] in ("zq-9", "xk-7")
+
+
+def test_direct_llama_engine_matches_langchain(backend: LocalLlamaBackend,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without langchain-community (being sunset) the backend drives llama_cpp directly."""
+    monkeypatch.setitem(sys.modules, "langchain_community.chat_models", None)
+    direct = LocalLlamaBackend(n_ctx=backend.n_ctx, n_threads=backend.n_threads)
+    msgs = _picks_messages(PROMPTS[1])
+    try:
+        value = direct.complete_json(msgs, PICKS_SCHEMA, max_tokens=300)
+        assert direct.engine == "llama_cpp" and backend.engine == "langchain"
+        jsonschema.validate(value, PICKS_SCHEMA)
+        assert value == backend.complete_json(msgs, PICKS_SCHEMA, max_tokens=300)
+        assert "".join(direct.stream_text([Message("user", "Hi")], max_tokens=8))
+    finally:
+        direct.close()

@@ -11,7 +11,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import socket
 import statistics
 import subprocess

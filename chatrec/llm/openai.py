@@ -271,7 +271,7 @@ class OpenAIBackend(LLMBackend):
             if callable(close):
                 try:
                     close()
-                except Exception as e:  # noqa: BLE001 - closing is best effort
+                except Exception as e:
                     log.debug("closing the OpenAI client failed: %s", type(e).__name__)
 
 

@@ -16,4 +16,4 @@ Understander), ``model`` (result types and :func:`apply`), ``report`` (evaluatio
 from chatrec.understand.model import TitleMatch, Understanding, apply
 from chatrec.understand.parser import Understander
 
-__all__ = ["TitleMatch", "Understanding", "Understander", "apply"]
+__all__ = ["TitleMatch", "Understander", "Understanding", "apply"]

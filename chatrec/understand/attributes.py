@@ -17,9 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
-from chatrec.understand.lexicon import COMMON, STOP
+from chatrec.understand.lexicon import (
+    COMMON,
+    STOP,
+    word_set,
+)
 from chatrec.understand.text import Token, words
 from chatrec.vocab import SYNONYMS, normalize_term
 
@@ -27,13 +32,14 @@ if TYPE_CHECKING:
     from chatrec.catalog import Catalog
 
 # Never attributes, whatever the catalog says.
-GENERIC = frozenset("""
+GENERIC = word_set("""
 movie movies film films game games good great best new old classic classics story stories fun
 awesome bad boring overrated predictable watch play like love favorite favourite nice cool
 experience gaming software utilities tutorial benchmark mod mods modern stats standing seated
 soundtrack sequel remake remade unique class race writing books future memory death life time
-friends friend man woman people world one two three day night home end city
-""".split()) | frozenset({
+friends friend man woman people world one two three day night home end city masterpiece cult
+favorites classic
+""") | frozenset({
     "feature film", "based on a book", "based on novel", "level editor", "includes level editor",
     "game demo",
 })
@@ -44,23 +50,24 @@ JUNK = frozenset({
     "woman director", "based on novel", "feature film", "steam achievements",
     "steam trading cards", "steam cloud", "steam leaderboards", "downloadable content",
     "captions available", "commentary available", "includes source sdk",
-    "steam turn notifications", "valve anti-cheat enabled", "in-app purchases",
+    "steam turn notifications", "valve anti-cheat enabled",
     "steamvr collectibles", "game demo", "keyboard / mouse", "mouse only", "steam machine",
     "360 video", "mods (require hl2)", "mods (require hl1)", "free to play", "early access",
     "shakespeare sort of", "movie business", "animal movie", "good dialogue",
+    "masterpiece", "cult film", "cult classic",
 })
 
 # Everyday words that are still good attributes.
-ALLOW_COMMON = frozenset("""
+ALLOW_COMMON = word_set("""
 space war crime family history music dark nature police magic science sports drama cute funny
-difficult short racing fighting building horror comedy romance western animation documentary
-fantasy thriller action adventure casual strategy simulation puzzle arcade retro sad epic quirky
-mystery musical military prison school detective survival zombies robot alien dystopia heist
-spy pirates ninja samurai vampire superhero christmas war racing sport football soccer boxing
-baseball basketball golf chess fishing hunting trains dogs horses anime violence gore violent
-realistic relaxing psychological political politics religion emotional creepy weird surreal
-clever smart witty gritty beautiful colorful stylized experimental abstract minimalist
-""".split())
+difficult short racing fighting building horror comedy romance western animation documentary fantasy
+thriller action adventure casual strategy simulation puzzle arcade retro sad epic quirky mystery
+musical military prison school detective survival zombies robot alien dystopia heist spy pirates
+ninja samurai vampire superhero christmas war racing sport football soccer boxing baseball
+basketball golf chess fishing hunting trains dogs horses anime violence gore violent realistic
+relaxing psychological political politics religion emotional creepy weird surreal clever smart witty
+gritty beautiful colorful stylized experimental abstract minimalist
+""")
 
 # Mood words and everyday phrasings -> groups of candidate terms. Each group outputs its first
 # term that exists in the catalog's vocabulary (so one mood word gives at most one term per
@@ -79,10 +86,11 @@ _mood("light|lighthearted|light hearted|light-hearted|something light|easy watch
 _mood("feel good|feel-good|feelgood|uplifting|cheerful|cheer me up|upbeat|"
       "feel better", ("feel-good", "comedy"))
 _mood("for the kids|for kids|for my kids|with my kids|with the kids|for children|for my children|"
-      "with my children|kid friendly|kid-friendly|family friendly|family-friendly|childrens|"
+      "with my children|kid friendly|kid-friendly|family friendly|family-friendly|childrens|kids|"
+      "my kids|the kids|children|my children|"
       "for the whole family|for the family|for my son|for my daughter|kids movie|kids movies|"
       "kids game|kids games", ("family friendly", "family"))
-_mood("dark|bleak|grim|depressing|dark and gritty", ("dark",))
+_mood("dark|bleak|grim|depressing", ("dark",))
 _mood("gritty", ("gritty", "dark"))
 _mood("disturbing|unsettling|messed up", ("disturbing", "dark"))
 _mood("scary|creepy|spooky|frightening|terrifying|horrifying|chilling|jump scares|"
@@ -94,7 +102,7 @@ _mood("makes you think|make you think|make me think|thought provoking|thought-pr
       "cerebral|philosophical", ("thought-provoking", "philosophical", "psychological"))
 _mood("twist|twists|plot twist|plot twists|twisty|twist ending|surprise ending",
       ("twist ending", "plot twist"))
-_mood("relaxing|relaxed|chill|chilled|calm|calming|cozy|cosy|laid back|laid-back|peaceful|zen|"
+_mood("relaxing|relaxed|relax|chill|chilled|calm|calming|cozy|cosy|laid back|laid-back|peaceful|zen|"
       "unwind|soothing|comfy|low stress|low-stress|stress free|stress-free|wholesome and chill",
       ("relaxing",), ("casual",))
 _mood("sad|tearjerker|tear jerker|tear-jerker|make me cry|made me cry|makes me cry|cry|"
@@ -112,7 +120,9 @@ _mood("quirky|offbeat|off-beat|weird|strange|bizarre|eccentric", ("quirky", "sur
 _mood("surreal|dreamlike|dreamy", ("surreal", "dreamlike"))
 _mood("clever|witty|smart", ("clever", "witty", "intelligent"))
 _mood("challenging|difficult|punishing|hardcore|souls-like|soulslike|souls like|really hard|"
-      "very hard|tough", ("difficult",))
+      "very hard|too hard|that hard|so hard|super hard|hard games|hard game|tough", ("difficult",))
+_mood("microtransactions|micro transactions|micro-transactions|in-app purchases|in app purchases|"
+      "pay to win|pay-to-win|p2w|loot boxes|lootboxes", ("in-app purchases",))
 _mood("story driven|story-driven|good story|great story|strong story|narrative driven|"
       "narrative-driven|story heavy|story based|story-based|deep story|rich story|story rich",
       ("story rich",))
@@ -153,7 +163,9 @@ _mood("martial arts|kung fu|karate|kung-fu", ("martial arts",))
 _mood("mafia|mob|mobster|mobsters|gangster|gangsters|organized crime", ("mafia", "gangster"))
 _mood("pirate|pirates", ("pirates", "pirate"))
 _mood("real time strategy|real-time strategy|rts", ("rts",))
-_mood("city builder|city building|city-building|city builders", ("city builder",))
+_mood("city builder|city building|city-building|city builders|build a city|build cities|"
+      "building a city|building cities", ("city builder",))
+_mood("resource management|manage resources|managing resources", ("resource management",))
 _mood("walking sim|walking simulator|walking sims", ("walking simulator",))
 _mood("puzzler|puzzlers|puzzle game|puzzle games|puzzles|brain teasers", ("puzzle",))
 _mood("platforming|platformer|platformers", ("platformer",))
@@ -215,10 +227,13 @@ _mood("stealth", ("stealth",))
 _mood("medieval|middle ages|knights", ("medieval",))
 _mood("vampire|vampires", ("vampire",))
 _mood("witch|witches|witchcraft", ("witch",))
-_mood("ghost|ghosts|ghost story|ghost stories|haunted|haunting|haunted house",
+_mood("ghost|ghosts|ghost story|ghost stories|haunted|haunted house",
       ("ghosts", "ghost", "haunted house"))
 _mood("supernatural|paranormal", ("supernatural", "paranormal"))
-_mood("short|quick|short game|short games", ("short",))
+_mood("short|quick|short game|short games|finish in an afternoon|in one sitting|one sitting|"
+      "in an afternoon|a few hours long|couple of hours long", ("short",))
+_mood("crude|crude humor|crude humour|raunchy|gross-out|gross out|vulgar|toilet humor", ("crude humor",))
+_mood("permadeath|perma death|perma-death", ("perma death",))
 
 
 @dataclass(frozen=True)
@@ -242,6 +257,9 @@ class AttributeIndex:
             if "genre" in f.lower():
                 genre_terms |= set(catalog.field_vocabulary(f))
         self.vocab = vocab
+        # terms people use as genre words ("horror", "survival"): a capitalised one is still
+        # the genre, not a title that happens to share the word
+        self.genre_like = genre_terms | {t for t, n in vocab.items() if n >= 100}
         self.is_games = man.noun == "game" or man.name == "games"
         self.accepted: set[str] = set()
         for term, n in vocab.items():
@@ -253,26 +271,39 @@ class AttributeIndex:
             if ws:
                 self._put(ws, (term,))
                 for pl in _plurals(ws):
+                    if len(pl) == 1 and pl[0] in COMMON and pl[0] not in ALLOW_COMMON:
+                        continue  # "trains" is a tag, "train" is just a word
                     self.phrases.setdefault(pl, (term,))
         for syn, target in SYNONYMS.items():
             t = normalize_term(target)
             if t in self.accepted:
                 self.phrases.setdefault(tuple(words(syn)), (t,))
+        mood: dict[tuple[str, ...], tuple[str, ...]] = {}
         for phrase, groups in MOOD.items():
             out: list[str] = []
             for g in groups:
                 for cand in g:
                     c = normalize_term(cand)
-                    if c in vocab and c not in JUNK and vocab[c] >= 1:
+                    if c in vocab and c not in JUNK and (vocab[c] >= min_count or c in genre_terms):
                         if c not in out:
                             out.append(c)
                         break
             if out:
-                self.phrases[tuple(phrase.split())] = tuple(out)
+                key = tuple(phrase.split())
+                mood[key] = tuple(out)
+                for pl in _plurals(key):
+                    mood.setdefault(pl, tuple(out))
+        self.phrases.update(mood)
+        # "heist movie" -> "heist": a phrase ending in a generic noun means the shorter term
+        for key in list(self.phrases):
+            if len(key) >= 2 and key[-1] in ("movie", "movies", "film", "films", "game", "games") and \
+                    self.phrases.get(key[:-1]):
+                self.phrases[key] = self.phrases[key[:-1]]
         for t in GENERIC:
             self.phrases.pop(tuple(t.split()), None)
         if self.is_games:
             self.phrases.pop(("fun",), None)
+        self.phrases.pop(("sf",), None)  # "SF" is as often San Francisco
         self.max_len = max((len(k) for k in self.phrases), default=1)
         self.words: set[str] = {w for k in self.phrases for w in k if w not in STOP}
 
@@ -293,9 +324,7 @@ class AttributeIndex:
             return False
         if len(ws) == 1 and ws[0] in COMMON and ws[0] not in ALLOW_COMMON:
             return False
-        if all(w in STOP for w in ws):
-            return False
-        return True
+        return not all(w in STOP for w in ws)
 
     def lookup(self, ws: Iterable[str]) -> tuple[str, ...] | None:
         return self.phrases.get(tuple(ws))
@@ -335,7 +364,7 @@ class AttributeIndex:
 
 
 def _joined(toks: list[Token], span: list[int]) -> bool:
-    for a, b in zip(span, span[1:]):
+    for a, b in pairwise(span):
         between = toks[a + 1:b]
         if any(t.norm not in ("-", "/", "'") for t in between):
             return False
@@ -353,4 +382,4 @@ def _plurals(ws: tuple[str, ...]) -> list[tuple[str, ...]]:
             out.append(last[:-1])  # "zombies" -> "zombie"
     else:
         out.append(last + "s")
-    return [ws[:-1] + (o,) for o in out]
+    return [(*ws[:-1], o) for o in out]

@@ -139,10 +139,7 @@ _TIME_UNIT = r"(hours?|hrs?|h|minutes?|mins?|m)\b"
 
 def _decade_range(mod: str | None, century: str | None, digit: str) -> tuple[int, int]:
     d = int(digit)
-    if century:
-        start = int(century) * 100 + d * 10
-    else:
-        start = 2000 + d * 10 if d <= 1 else 1900 + d * 10
+    start = int(century) * 100 + d * 10 if century else (2000 + d * 10 if d <= 1 else 1900 + d * 10)
     lo, hi = start, start + 9
     if mod == "early":
         hi = start + 4
@@ -191,7 +188,8 @@ class ConstraintExtractor:
     # --- lifting ------------------------------------------------------------------------
     def _lifts(self, s: str, add: _Add) -> None:
         f = self.f
-        dont_care = r"(?:doesn'?t matter|does not matter|is no (?:issue|object|problem)|isn'?t an issue|" \
+        dont_care = r"(?:doesn'?t matter|does not matter|don'?t matter|do not matter|is no (?:issue|object|" \
+                    r"problem)|isn'?t an issue|aren'?t important|" \
                     r"is fine|are fine|is ok(?:ay)?|are ok(?:ay)?|is not important|isn'?t important|" \
                     r"don'?t care)"
         rules: list[tuple[str, str | None, list[str]]] = [
@@ -242,21 +240,26 @@ class ConstraintExtractor:
         if y is None:
             return
         dec = _DECADE
+        explicit = [0]
+
+        def add_x(m: re.Match[str], cons: list[tuple[str, Op, object]]) -> None:
+            explicit[0] += 1
+            add(m, cons)
         for m in re.finditer(r"\b(?:between|from) " + _YEAR + r" (?:and|to|through|till|until) " + _YEAR
                              + r"\b|\b" + _YEAR + r"\s*(?:-|to|through)\s*" + _YEAR + r"\b", s):
             a = m.group(1) or m.group(3)
             b = m.group(2) or m.group(4)
             lo, hi = sorted((int(a), int(b)))
-            add(m, [(y, "min", lo), (y, "max", hi)])
+            add_x(m, [(y, "min", lo), (y, "max", hi)])
         for m in re.finditer(r"\b(?P<w>before|earlier than|prior to|pre[- ]?|older than|no later than|"
                              r"until|up to|up until|till)\s*(?:the\s+)?(?P<v>" + _YEAR[1:-1] + r"|" + dec
                              + r")", s):
             inclusive = m.group("w") in ("until", "till", "up to", "up until", "no later than")
             val = self._bound(m.group("v"), "max", inclusive)
             if negated(m):
-                add(m, [(y, "min", val + 1)])
+                add_x(m, [(y, "min", val + 1)])
             else:
-                add(m, [(y, "max", val)])
+                add_x(m, [(y, "max", val)])
         for m in re.finditer(r"\b(?P<w>after|later than|newer than|post[- ]?|more recent than|since|"
                              r"starting(?: from| in)?|no earlier than|no older than|from)\s*(?:the\s+)?"
                              r"(?P<v>" + _YEAR[1:-1] + r"|" + dec + r")(?P<tail>\s*(?:on(?:wards?)?\b|"
@@ -268,14 +271,14 @@ class ConstraintExtractor:
             inclusive = w.startswith(("since", "starting", "no ", "from"))
             val = self._bound(m.group("v"), "min", inclusive)
             if negated(m):
-                add(m, [(y, "max", val - 1)])
+                add_x(m, [(y, "max", val - 1)])
             else:
-                add(m, [(y, "min", val)])
+                add_x(m, [(y, "min", val)])
         for m in re.finditer(_YEAR + r"\s*(?:\+|or (?:later|newer|after)|and (?:later|newer|up|after)|"
                              r"onwards?|on)\b", s):
-            add(m, [(y, "min", int(m.group(1)))])
+            add_x(m, [(y, "min", int(m.group(1)))])
         for m in re.finditer(_YEAR + r"\s*(?:or (?:earlier|before|older)|and (?:earlier|before|older))\b", s):
-            add(m, [(y, "max", int(m.group(1)))])
+            add_x(m, [(y, "max", int(m.group(1)))])
         ranges: list[tuple[re.Match[str], int, int]] = []
         for m in re.finditer(r"(?<![\w$])" + dec, s):
             if re.search(r"\b(?:my|our|their|his|her|your|in his|in her)\s*(?:early |mid |late )?$",
@@ -290,8 +293,8 @@ class ConstraintExtractor:
             start = _DECADE_WORDS[m.group(2)]
             lo, hi = _decade_range(m.group(1), str(start // 100), str(start % 100 // 10))
             ranges.append((m, lo, hi))
-        for m in re.finditer(r"\b(?:from|in|released in|made in|came out in|of)\s+" + _YEAR + r"\b(?!\s*(?:\)|-|to\b))",
-                             s):
+        in_year = r"\b(?:from|in|released in|made in|came out in|of)\s+" + _YEAR + r"\b(?!\s*(?:\)|-|to\b))"
+        for m in re.finditer(in_year, s):
             ranges.append((m, int(m.group(1)), int(m.group(1))))
         good = [(m, lo, hi) for m, lo, hi in ranges if not negated(m)]
         if good:
@@ -299,8 +302,10 @@ class ConstraintExtractor:
             hi = max(r[2] for r in good)
             first = True
             for m, _, _ in good:
-                add(m, [(y, "min", lo), (y, "max", hi)] if first else [])
+                add_x(m, [(y, "min", lo), (y, "max", hi)] if first else [])
                 first = False
+        if explicit[0]:
+            return  # "90s classics": the decade wins over the vague words
         rec = r"\b(?:recent|recently released|new releases?|newer|newest|latest|brand new|current|" \
               r"new (?:movies|films|games|ones|stuff|titles)|(?:last|past) (?:few|couple(?: of)?) years)\b"
         for m in re.finditer(rec, s):
@@ -349,12 +354,15 @@ class ConstraintExtractor:
             v *= 60
             if half:
                 v += 30
-        return int(round(v))
+        return round(v)
 
     def _runtime(self, s: str, add: _Add, negated: _Neg) -> None:
         f = self.f
         r = f.runtime_field
         patterns: list[tuple[str, str]] = [
+            (r"\b(?:only )?(?:have|got|with) (?:about |around |just )?(an hour and a half|"
+             r"one and a half hours?|1\.5 hours?)", "max"),
+            (r"\b(?:only )?(?:have|got) (?:about |around |just )?" + _NUMBER + r"\s*" + _TIME_UNIT, "max"),
             (r"\b" + _LE + r"\s+(an hour and a half|one and a half hours?|1\.5 hours?)", "max"),
             (r"\b" + _GE + r"\s+(an hour and a half|one and a half hours?|1\.5 hours?)", "min"),
             (r"\b" + _LE + r"\s+" + _NUMBER + r"(?:\s+and a half)?\s*" + _TIME_UNIT, "max"),
@@ -391,7 +399,8 @@ class ConstraintExtractor:
             for m in re.finditer(r"\b(?:not (?:too |that |very |super |overly )?long|nothing (?:too |"
                                  r"that |very |super |overly )?long|not a long one)\b", s):
                 add(m, [(r, "max", 120)])
-            for m in re.finditer(r"\b(?:short|shorter|quick|brief)(?:\s+" + _MEDIA + r")?\b|\bquick watch\b", s):
+            short = r"\b(?:short|shorter|quick|brief)(?:\s+" + _MEDIA + r")?\b|\bquick watch\b"
+            for m in re.finditer(short, s):
                 if re.match(r"\bshort(?:er)? than\b", s[m.start():m.start() + 13]):
                     continue
                 if negated(m):
@@ -405,7 +414,8 @@ class ConstraintExtractor:
     def _price(self, s: str, add: _Add, negated: _Neg) -> None:
         f = self.f
         p = f.price_field
-        money = r"(?:\$\s*(\d+(?:\.\d+)?)|(\d+(?:\.\d+)?)\s*(?:\$|dollars?|bucks|usd|euros?|quid|pounds))"
+        money = r"(?:\$\s*(\d+(?:\.\d+)?)|(\d+(?:\.\d+)?|five|ten|fifteen|twenty|thirty|forty|fifty|sixty)" \
+                r"\s*(?:\$|dollars?|bucks|usd|euros?|quid|pounds))"
         pats: list[tuple[str, str]] = [
             (r"\b" + _LE + r"\s+" + money, "max"),
             (r"(?:\bcheaper than|\bfor less than|\bfor under|\bsub)\s*" + money, "max"),
@@ -418,7 +428,7 @@ class ConstraintExtractor:
                 vals = [g for g in m.groups() if g]
                 if not vals:
                     continue
-                v = float(vals[0])
+                v = _num(vals[0])
                 if p is None:
                     add(m, note=self._note_missing("price", "price"))
                     continue
@@ -461,22 +471,6 @@ class ConstraintExtractor:
         r = f.rating_field
         if r is None:
             return
-        well = r"\b(?:well[- ]rated|highly[- ]rated|high[- ]rated|top[- ]rated|best[- ]rated|" \
-               r"well[- ]reviewed|highly[- ]reviewed|critically[- ]acclaimed|acclaimed|rated (?:well|highly)|" \
-               r"reviewed well|(?:good|great|high|positive|strong|excellent|solid) (?:reviews|ratings|" \
-               r"rating|scores?|user reviews)|rave reviews|must be good|well liked|well-liked)\b"
-        for m in re.finditer(well, s):
-            add(m, [(r, "min", f.rating_default)])
-        scale = f.rating_scale
-        for m in re.finditer(r"\b(?:at least|min(?:imum)?|above|over|more than|rated|rating(?: of)?(?: at "
-                             r"least)?)\s*(\d(?:\.\d)?)\s*(?:\+\s*)?(?:stars?|/ ?5|out of 5|or (?:more|higher|"
-                             r"better|above))", s):
-            add(m, [(r, "min", float(m.group(1)) * scale / 5.0)])
-        for m in re.finditer(r"\b(\d(?:\.\d)?)\s*\+?\s*stars?(?: or (?:more|higher|better|above)|\+| and up)",
-                             s):
-            add(m, [(r, "min", float(m.group(1)) * scale / 5.0)])
-        for m in re.finditer(r"\b(\d(?:\.\d)?)\s*(?:/|out of)\s*10\b", s):
-            add(m, [(r, "min", round(float(m.group(1)) * scale / 10.0, 2))])
         if f.is_games:
             for m in re.finditer(r"\boverwhelmingly positive\b", s):
                 add(m, [(r, "min", 4.8)])
@@ -484,6 +478,23 @@ class ConstraintExtractor:
                 add(m, [(r, "min", 4.4)])
             for m in re.finditer(r"\bmostly positive\b", s):
                 add(m, [(r, "min", 3.7)])
+        well = r"\b(?:well[- ]rated|highly[- ]rated|high[- ]rated|top[- ]rated|best[- ]rated|" \
+               r"well[- ]reviewed|highly[- ]reviewed|critically[- ]acclaimed|acclaimed|" \
+               r"rated (?:well|highly)|" \
+               r"reviewed well|(?:good|great|high|positive|strong|excellent|solid) (?:reviews|ratings|" \
+               r"rating|scores?|user reviews)|rave reviews|must be good|well liked|well-liked)\b"
+        for m in re.finditer(well, s):
+            add(m, [(r, "min", f.rating_default)])
+        scale = f.rating_scale
+        for m in re.finditer(r"\b(?:at least|min(?:imum)?|above|over|more than|rated|rating(?: of)?(?: at "
+                             r"least)?)\s*(\d(?:\.\d)?)\s*(?:\+\s*)?(?:stars?|/ ?5|out of 5|"
+                             r"or (?:more|higher|better|above))", s):
+            add(m, [(r, "min", float(m.group(1)) * scale / 5.0)])
+        for m in re.finditer(r"\b(\d(?:\.\d)?)\s*\+?\s*stars?(?: or (?:more|higher|better|above)|\+| and up)",
+                             s):
+            add(m, [(r, "min", float(m.group(1)) * scale / 5.0)])
+        for m in re.finditer(r"\b(\d(?:\.\d)?)\s*(?:/|out of)\s*10\b", s):
+            add(m, [(r, "min", round(float(m.group(1)) * scale / 10.0, 2))])
 
     # --- early access -------------------------------------------------------------------
     def _early_access(self, s: str, add: _Add) -> None:
@@ -492,8 +503,8 @@ class ConstraintExtractor:
               r"exclude|excluding|not in|aren'?t in|isn'?t in|no more|none of the|out of|anything but|" \
               r"sick of|tired of|not a fan of)\s+(?:any\s+|the\s+)?(?:games?\s+(?:in|from)\s+)?" \
               r"early[- ]access\b|\bearly[- ]access (?:games? )?(?:is|are) (?:a no|not ok|out|bad)\b"
-        fin = r"\b(?:finished|fully released|full releases?|complete(?:d)? games|released games|" \
-              r"full games|finished games|out of early access)\b"
+        fin = r"\b(?:finished (?:games|ones|titles|products)|fully released|full releases?|" \
+              r"complete(?:d)? games|released games|full games|out of early access|only finished)\b"
         only = r"\bearly[- ]access only\b|\bonly early[- ]access\b"
         if ea is None:
             return

@@ -7,8 +7,12 @@ matching :func:`chatrec.understand.text.tokenize` output.
 from __future__ import annotations
 
 
-def _words(s: str) -> frozenset[str]:
+def word_set(s: str) -> frozenset[str]:
+    """The whitespace-separated words of ``s`` as a frozenset (keeps long lists readable)."""
     return frozenset(s.split())
+
+
+_words = word_set
 
 
 # Function words: never significant inside a title, never an attribute on their own.
@@ -120,7 +124,7 @@ ATTR_CONTEXT = _words("with about featuring involving more less some lots plenty
 
 # Verbs of having seen/played something.
 SEEN_VERBS = _words("""seen saw watched watch played finished beat completed rewatched replayed
-already""")
+already own owned""")
 
 # Positive sentiment words (clause polarity and "loved it" back-references).
 POSITIVE = _words("""
@@ -133,7 +137,8 @@ best beautiful solid superb wonderful fun into dig digging rocks rocked classic 
 NEGATIVE_EVAL = _words("""
 terrible awful horrible boring overrated meh sucked sucks worst disappointing disappointment trash
 garbage dull lame mediocre annoying stupid bad cringe cringey hated hate pointless tedious
-forgettable weak bland slow unwatchable unplayable
+forgettable weak bland slow unwatchable unplayable sappy cheesy corny pretentious disappointed
+underwhelming bored bore bores letdown overhyped snoozefest waste
 """)
 
 # Forward negation triggers (scope: to the end of the clause).
@@ -191,6 +196,12 @@ ORDINALS: dict[str, int] = {
     "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
     "fifth": 5, "5th": 5, "sixth": 6, "6th": 6, "seventh": 7, "7th": 7, "eighth": 8, "8th": 8,
     "top": 1, "last": -1, "final": -1,
+}
+
+# Number words inside titles read as digits ("Ocean's Eleven" == "Ocean's 11").
+NUMBER_KEYS: dict[str, str] = {
+    "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8",
+    "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "thirteen": "13",
 }
 
 ROMAN: dict[str, str] = {

@@ -102,7 +102,7 @@ def apply(u: Understanding, prefs: Preferences, turn: int) -> list[str]:
         if c.op not in ("min", "max"):
             continue
         other = prefs.constraints.get(f"{c.field}:{'max' if c.op == 'min' else 'min'}")
-        if other is None or other.turn == turn and other in u.constraints:
+        if other is None or (other.turn == turn and other in u.constraints):
             continue
         lo, hi = (c.value, other.value) if c.op == "min" else (other.value, c.value)
         try:

@@ -31,7 +31,8 @@ _SKIP_AFTER_NEG = {"really", "even", "actually", "have", "to", "much", "particul
 _NEG_PAIRS = {("anything", "but"), ("everything", "but"), ("all", "but"), ("other", "than"),
               ("apart", "from"), ("rather", "than"), ("instead", "of"), ("sick", "of"),
               ("tired", "of"), ("stay", "away"), ("steer", "clear"), ("turned", "off"),
-              ("put", "off"), ("do", "without"), ("no", "more"), ("enough", "of"), ("over", "it")}
+              ("put", "off"), ("do", "without"), ("no", "more"), ("enough", "of"), ("over", "it"),
+              ("done", "with"), ("fed", "up")}
 _AFTER_NEG_OBJECTS = {"for", "my", "thing", "like", "liked", "enjoy", "enjoyed", "good", "great",
                       "interest", "interested", "into", "fan", "cup", "work", "worth", "fun", "appeal",
                       "favorite", "favourite", "love", "loved", "do", "did", "care", "scary", "funny",
@@ -56,17 +57,18 @@ class Span:
 class ClauseInfo:
     """Per-clause cue positions for one message."""
 
-    def __init__(self, toks: list[Token], clause_of: list[int]) -> None:
+    def __init__(self, toks: list[Token], clause_of: list[int], ignore: set[int] | None = None) -> None:
+        ignore = ignore or set()
         self.toks = toks
         self.clause_of = clause_of
-        self.norm = [t.norm if t.is_word else t.norm for t in toks]
+        self.norm = [t.norm for t in toks]
         self.neg_at: list[int] = []  # forward negators
         self.ok_at: list[int] = []   # "don't mind X"
         self.neutral_at: set[int] = set()
         self.unseen_at: set[int] = set()
         n = len(toks)
         for i, t in enumerate(toks):
-            if not t.is_word:
+            if not t.is_word or i in ignore:
                 continue
             w = t.norm
             nxt = toks[i + 1].norm if i + 1 < n else ""
@@ -137,11 +139,11 @@ def polarity(info: ClauseInfo, m: Span, spans: list[Span]) -> str:
     aw = [w for _, w in after]
     if len(aw) >= 2 and aw[0] in ("is", "are", "s", "would", "will", "seems", "sounds") and \
             (aw[1] in _OK_AFTER or (len(aw) >= 3 and aw[1] in ("be", "actually", "totally", "now",
-                                                                "also") and aw[2] in _OK_AFTER)):
-        if not any(w in ("not", "isnt", "arent") for w in aw[:2]):
-            return "ok"
-    if bw[-3:] and bw[-3:] in (["i", "m", "ok"], ["im", "ok", "with"], ["im", "fine", "with"],
-                               ["open", "to"]) or bw[-2:] in (["ok", "with"], ["fine", "with"],
+                                                                "also") and aw[2] in _OK_AFTER)) and \
+            not any(w in ("not", "isnt", "arent") for w in aw[:2]):
+        return "ok"
+    if (bw[-3:] and bw[-3:] in (["i", "m", "ok"], ["im", "ok", "with"], ["im", "fine", "with"],
+                               ["open", "to"])) or bw[-2:] in (["ok", "with"], ["fine", "with"],
                                                              ["open", "to"]):
         return "ok"
     # forward negation
@@ -164,7 +166,17 @@ def polarity(info: ClauseInfo, m: Span, spans: list[Span]) -> str:
     if neg:
         return "neg"
     # backward evaluation
+    aw_all = [w for _, w in after]
+    joined = " ".join(aw_all)
+    vetoes = ("a hard no", "a no go", "a big no", "a firm no", "a no for me", "is out", "are out",
+              "a dealbreaker", "a deal breaker", "let down", "a turn off", "a turnoff")
+    if aw_all and (aw_all[-1] == "no" or aw_all[-2:] in (["no", "thanks"], ["no", "way"], ["no", "please"])
+                   or any(x in joined for x in vetoes)):
+        return "neg"  # "slapstick no", "horror is a hard no"
     for k, (i, w) in enumerate(after):
+        if w == "too" and k + 1 < len(after) and after[k + 1][1] not in ("and", "or", "but", "please") \
+                and not any(m.end < s.start <= i + 2 and s.clause == c for s in spans):
+            return "neg"  # "Titanic was way too long"
         if w in NEGATIVE_EVAL:
             prev = after[k - 1][1] if k > 0 else ""
             if prev in ("not", "isnt", "wasnt", "arent", "werent", "never"):
@@ -173,16 +185,17 @@ def polarity(info: ClauseInfo, m: Span, spans: list[Span]) -> str:
                    for s in spans):
                 break
             return "neg"
-        if w in NEGATORS and w not in ("less", "no") and any(x in _AFTER_NEG_OBJECTS for _, x in after[k + 1:k + 4]):
-            if any(s.start > m.end and s.start < i and s.clause == c for s in spans):
-                break
+        if w in NEGATORS and w not in ("less", "no") and \
+                any(x in _AFTER_NEG_OBJECTS for _, x in after[k + 1:k + 4]):
+            if any(s.start > m.end and s.start <= i + 3 and s.clause == c for s in spans):
+                break  # the negation is about a later mention ("sci-fi as long as it isn't too scary")
             return "neg"
     has_pos = any(w in POSITIVE for _, w in before + after)
     if has_pos:
         return "pos"
     if any(w in _WANT_VERBS for w in bw):
         return "pos"
-    if any(w in SEEN_VERBS for w in bw):
+    if any(w in SEEN_VERBS for w in bw) or "already" in aw:
         return "seen"
     return "pos"
 

@@ -33,7 +33,10 @@ class RefMatch:
     demonstrative: bool = False
 
 
+_ORDW = r"(first|second|third|fourth|fifth|sixth|last|1st|2nd|3rd|4th|5th|6th)"
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"\b(?:the )?" + _ORDW + r"(?: one)?,?(?: and| or| &)(?: the)? " + _ORDW
+                + r"(?: (?:ones|one|picks|movies|films|games|options))?\b"), "ordlist"),
     (re.compile(r"\b(?:the )?(first|top|last) (two|three|four|five|2|3|4|5)(?: " + _NOUN + r"| of them)?\b"),
      "plural"),
     (re.compile(r"\b(?:all|each|every one) (?:of )?(?:them|those|these|the above|your (?:picks|suggestions|"
@@ -85,6 +88,8 @@ def find_refs(s: str) -> list[RefMatch]:
                 txt = m.group(0)
                 pos = (1, 2) if txt.startswith("both") else (0,)
                 add(m.start(), m.end(), pos)
+            elif kind == "ordlist":
+                add(m.start(), m.end(), (_ORD[m.group(1)], _ORD[m.group(2)]))
             elif kind == "number":
                 add(m.start(), m.end(), (int(m.group(1)),))
             elif kind == "ordinal":

@@ -11,15 +11,11 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from chatrec.understand.lexicon import CLAUSE_PRONOUNS, ROMAN
+from chatrec.understand.lexicon import CLAUSE_PRONOUNS, NUMBER_KEYS, ROMAN
 
 _DROP_CHARS = {"\u2122", "\u00ae", "\u00a9"}  # trademark, registered, copyright
 _QUOTE_MAP = {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u00b4": "'", "`": "'",
               "\u2013": "-", "\u2014": "-", "\u00ab": '"', "\u00bb": '"'}
-
-
-_FOLD: dict[int, str] = {ord(k): v for k, v in _QUOTE_MAP.items()}
-_FOLD.update({ord(k): " " for k in _DROP_CHARS})
 
 
 def _fold_char(ch: str) -> str:
@@ -29,16 +25,25 @@ def _fold_char(ch: str) -> str:
     return ch if ch.isalnum() else " "
 
 
+class _FoldTable(dict[int, str]):
+    """``str.translate`` table that folds any character on first sight (one char per char)."""
+
+    def __missing__(self, o: int) -> str:
+        v = _fold_char(chr(o))
+        self[o] = v
+        return v
+
+
+_FOLD = _FoldTable({i: chr(i) for i in range(128)})
+_FOLD.update({ord(k): v for k, v in _QUOTE_MAP.items()})
+_FOLD.update({ord(k): " " for k in _DROP_CHARS})
+
+
 def fold(text: str) -> str:
     """Accent-free text of the *same length* (one char per char), typographic quotes made plain.
 
     Offsets in the folded text are offsets in the original, so spans map back 1:1.
     """
-    if not text.isascii():
-        for ch in set(text):
-            o = ord(ch)
-            if o >= 128 and o not in _FOLD:
-                _FOLD[o] = _fold_char(ch)
     return text.translate(_FOLD)
 
 
@@ -119,6 +124,8 @@ def key_words(ws: list[str]) -> list[str]:
     for w in ws[1:]:
         if w in ROMAN:
             out.append(ROMAN[w])
+        elif w in NUMBER_KEYS:
+            out.append(NUMBER_KEYS[w])
         elif w == "v":
             out.append("5")
         elif w == "x":
@@ -143,7 +150,7 @@ def title_key(title: str) -> str:
 # --------------------------------------------------------------------------------------
 _HARD_BOUNDARY = {".", ";", "!", "?", "(", ")", "[", "]"}
 _SOFT_BOUNDARY = {",", ":"}
-_CONTRAST = {"but", "though", "although", "however", "whereas", "otherwise", "yet"}
+_CONTRAST = {"but", "though", "although", "however", "whereas", "otherwise", "yet", "unless", "provided"}
 _BUT_NEGATING = {"anything", "everything", "all", "nothing"}
 
 
@@ -169,6 +176,9 @@ def clauses(toks: list[Token]) -> tuple[list[int], list[int]]:
             prev = toks[i - 1].norm if i > 0 else ""
             if not (n == "but" and prev in _BUT_NEGATING):
                 c += 1
+        elif t.is_word and n == "as" and i + 2 < len(toks) and toks[i + 1].norm == "long" and \
+                toks[i + 2].norm == "as" and not (i > 0 and toks[i - 1].norm == "so"):
+            c += 1  # "... as long as it isn't scary"
         elif t.is_word and n in ("and", "so", "because", "cause", "since", "while") and \
                 i + 1 < len(toks) and toks[i + 1].norm in CLAUSE_PRONOUNS:
             c += 1

@@ -23,7 +23,12 @@ from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz, process
 
-from chatrec.understand.lexicon import COMMON, NOT_ACRONYMS, STOP
+from chatrec.understand.lexicon import (
+    COMMON,
+    NOT_ACRONYMS,
+    STOP,
+    word_set,
+)
 from chatrec.understand.text import key_words, strip_year, title_key, words
 
 if TYPE_CHECKING:
@@ -93,7 +98,8 @@ CURATED: dict[str, tuple[str, int | None]] = {
     "godfather 2": ("The Godfather: Part II", 1974),
     "godfather part 2": ("The Godfather: Part II", 1974),
     "indiana jones": ("Raiders of the Lost Ark (Indiana Jones and the Raiders of the Lost Ark)", 1981),
-    "raiders of the lost ark": ("Raiders of the Lost Ark (Indiana Jones and the Raiders of the Lost Ark)", 1981),
+    "raiders of the lost ark": ("Raiders of the Lost Ark (Indiana Jones and the Raiders of the Lost Ark)",
+                                1981),
     "pirates of the caribbean": ("Pirates of the Caribbean: The Curse of the Black Pearl", 2003),
     "potc": ("Pirates of the Caribbean: The Curse of the Black Pearl", 2003),
     "hunger games": ("The Hunger Games", 2012),
@@ -103,7 +109,6 @@ CURATED: dict[str, tuple[str, int | None]] = {
     "dr strangelove": ("Dr. Strangelove or: How I Learned to Stop Worrying and Love the Bomb", 1964),
     "strangelove": ("Dr. Strangelove or: How I Learned to Stop Worrying and Love the Bomb", 1964),
     "batman begins": ("Batman Begins", 2005),
-    "mcu": ("The Avengers", 2012),
     # games
     "csgo": ("Counter-Strike: Global Offensive", None),
     "cs go": ("Counter-Strike: Global Offensive", None),
@@ -177,9 +182,7 @@ CURATED: dict[str, tuple[str, int | None]] = {
     "siege": ("Tom Clancy's Rainbow Six\u00ae Siege", None),
     "gmod": ("Garry's Mod", None),
     "garrys mod": ("Garry's Mod", None),
-    "isaac": ("The Binding of Isaac: Rebirth", None),
-    "binding of isaac": ("The Binding of Isaac: Rebirth", None),
-    "tboi": ("The Binding of Isaac: Rebirth", None),
+    "tboi": ("The Binding of Isaac", None),
     "ori": ("Ori and the Blind Forest", None),
     "rocket league": ("Rocket League\u00ae", None),
     "bioshock": ("BioShock\u2122", None),
@@ -209,9 +212,25 @@ CURATED: dict[str, tuple[str, int | None]] = {
 
 # Abbreviations that only count when typed in capitals or with a cue ("I loved ET").
 CURATED_NEEDS_EVIDENCE = frozenset({"et", "e t", "hp", "jp", "cs", "css", "hl", "poe", "wow", "sts", "dst",
-                                    "mcu", "civ", "siege", "ori", "isaac", "2001", "2049", "r6",
+                                    "civ", "siege", "ori", "2001", "2049", "r6",
                                     "witcher", "civilization", "battlegrounds", "oblivion", "hades",
                                     "celeste"})
+
+
+# First names: a title's first word that is a first name ("Bruce Almighty") is no short name.
+FIRST_NAMES = word_set("""
+aaron adam alan albert alex alexander alice amanda amy andrew angela anna anne anthony arthur
+barbara ben benjamin bill billy bob bobby brad brian bruce carl carol caroline charles charlie
+charlotte chris christian christopher claire daniel danny dave david dennis diana donald donna
+dorothy douglas dwayne eddie edward elizabeth ellen emily emma eric frank fred gary george grace
+greg harry helen henry jack jackie jacob jake james jane janet jason jeff jennifer jenny jerry
+jessica jim jimmy joe john johnny jonathan joseph josh julia julie justin karen kate katie keith
+kelly ken kevin larry laura lee leo linda lisa louis lucy luke margaret maria mark martin mary matt
+matthew max megan michael mike nancy nick nicholas nicole oliver patrick paul peter philip rachel
+ralph richard rick robert robin roger ronald rose ryan sam samuel sandra sarah scott sean simon
+sophie stanley stephen steve steven susan thomas tim timothy tom tommy tony victor walter wayne
+william willy
+""")
 
 
 @dataclass
@@ -245,6 +264,7 @@ class TitleIndex:
             self._index_item(it)
         self._add_curated()
         self._add_acronyms()
+        self._add_first_words()
         self.title_words: set[str] = set()
         fuzzy_keys: list[str] = []
         postings: dict[str, list[int]] = defaultdict(list)
@@ -293,9 +313,13 @@ class TitleIndex:
                     self._add(title_key(stripped_rest), it.id, 1)
             parts = ([p for p in _SPLIT_SUB.split(name) if p.strip()]
                      if (":" in name or " - " in name or "\u2013" in name) else [name])
+            if len(parts) > 2:
+                for k in range(2, len(parts)):
+                    self._add(title_key(" ".join(parts[:k])), it.id, 1)  # "Avengers Infinity War"
             if len(parts) > 1:
                 base = title_key(parts[0])
-                if base and (len(base) >= 3 or base.isdigit()):
+                if base and len(base) >= 3 and not base.replace(" ", "").isdigit() and \
+                        not (" " in base and base.split()[0] in FIRST_NAMES):
                     self._add(base, it.id, 2)
                     owner = _OWNER.match(parts[0]) if "'s " in parts[0] else None
                     if owner:
@@ -304,8 +328,7 @@ class TitleIndex:
                 sub_clean = _strip_edition(sub).strip() or sub
                 sk = title_key(sub_clean)
                 sig = [w for w in sk.split() if w not in STOP]
-                if sig and (len(sig) >= 2 or (len(sig[0]) >= 5 and sig[0] not in COMMON)) \
-                        and self.pop[it.id] >= 0.5 and it.id not in self.addon:
+                if len(sig) >= 2 and self.pop[it.id] >= 0.5 and it.id not in self.addon:
                     self._add(sk, it.id, 3)
 
     def _find(self, title: str, year: int | None) -> str | None:
@@ -352,6 +375,28 @@ class TitleIndex:
                 self.keys[a][iid] = 4
                 self.needs_evidence.add(a)
 
+    def _add_first_words(self) -> None:
+        """"Kerbal" for "Kerbal Space Program": a distinctive first word of one popular title.
+
+        Kept only when no other known item starts with that word; it needs capitals or a cue.
+        """
+        firsts: dict[str, set[str]] = defaultdict(set)
+        for k, ids in self.keys.items():
+            ws = k.split()
+            if len(ws) < 2:
+                continue
+            for i, lv in ids.items():
+                if lv <= 1 and self.pop.get(i, 0.0) >= 0.5 and i not in self.addon:
+                    firsts[ws[0]].add(i)
+        for w, ids in firsts.items():
+            if len(ids) != 1 or len(w) < 5 or w in COMMON or w in STOP or w.isdigit() or w in self.keys \
+                    or w in FIRST_NAMES:
+                continue
+            iid = next(iter(ids))
+            if self.pop[iid] >= 0.9:
+                self.keys[w][iid] = 3
+                self.needs_evidence.add(w)
+
     # --- look-up ------------------------------------------------------------------------
     def lookup(self, key: str) -> dict[str, int]:
         """Item id -> level for an exact key (empty when unknown)."""
@@ -362,7 +407,8 @@ class TitleIndex:
         return it.display_title
 
     def resolve(self, ids: dict[str, int] | list[str], year: int | None = None,
-                context: set[str] | frozenset[str] = frozenset()) -> Resolution:
+                context: set[str] | frozenset[str] = frozenset(), typed: str = "",
+                era: str = "") -> Resolution:
         """Pick one item among same-named candidates.
 
         Order: the strongest key level; a matching year; an item the user already talked
@@ -389,6 +435,15 @@ class TitleIndex:
             main = [i for i in cands if i not in self.addon]
             if main:
                 cands = main
+        if len(cands) > 1 and era in ("new", "old"):
+            dated = [i for i in cands if self.items[i].year]
+            if dated:
+                pick = (max if era == "new" else min)(dated, key=lambda i: self.items[i].year or 0)
+                return Resolution(pick, confidence=conf * 0.9)
+        if len(cands) > 1 and typed:
+            same = [i for i in cands if " ".join(words(strip_year(self.items[i].title)[0])) == typed]
+            if len(same) == 1:
+                return Resolution(same[0], confidence=conf * 0.95)
         if len(cands) == 1:
             return Resolution(cands[0], confidence=conf)
         ranked = sorted(cands, key=lambda i: -self.pop.get(i, 0.0))

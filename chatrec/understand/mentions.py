@@ -1,0 +1,551 @@
+"""Finding item mentions in a message: exact title keys with evidence rules, typo-tolerant
+fuzzy look-up, and quoted names the catalog doesn't have.
+
+The evidence rules decide when words are a title and not ordinary language: quotes, capitals
+(unless the message is Title Case or shouted), a cue before ("loved", "watched", "like"), an
+evaluation after ("... was great"), the whole message, or words no dictionary knows. Common
+single words ("Up", "It", "Heat") need more than a capital letter.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import TYPE_CHECKING
+
+from rapidfuzz import fuzz, process
+
+from chatrec.understand.attributes import AttributeIndex
+from chatrec.understand.constraints import CatalogFacts
+from chatrec.understand.lexicon import (
+    ATTR_CONTEXT,
+    COMMON,
+    CUE_FILLER,
+    NEGATIVE_EVAL,
+    NOT_ACRONYMS,
+    POSITIVE,
+    STOP,
+    TITLE_CUES,
+    word_set,
+)
+from chatrec.understand.text import Token, key_words
+from chatrec.understand.titles import FIRST_NAMES, TitleIndex
+
+if TYPE_CHECKING:
+    from chatrec.catalog import Catalog
+
+_CROSS = {"-", ":", "/", "'", ","}
+_ABBR = {"dr", "mr", "mrs", "ms", "st", "jr", "sr", "vs", "vol", "pt"}
+QUOTE = re.compile(r"\"([^\"]{2,100})\"|(?:^|(?<=[\s(]))'([^']{2,80}?)'(?=$|[\s.,!?;:)])|\*([^*]{2,80})\*")
+_FIRST_NAMES = word_set("""
+tom john james robert michael david chris christopher brad leonardo will matt ryan jennifer julia
+meryl sandra scarlett emma anne natalie keanu denzel morgan samuel jack steven martin quentin
+stanley alfred ridley wes tim george harrison clint adam jim jason jonah bill ben kevin sean daniel
+hugh johnny al robin nicolas nicole kate cate angelina charlize emily jessica amy mark paul peter
+jeff jake joaquin christian heath margot zoe reese
+""")
+_PRONOUNS = word_set("it her him his she he they them this that these those we you i me my its")
+_POST_EVAL = word_set("""
+great good amazing awesome fantastic brilliant excellent incredible terrible awful boring bad
+overrated fun funny scary my one the so too really pretty very underrated perfect a an such also
+definitely probably easily still
+""")
+TITLE_FUNCTION_WORDS = word_set("the a an of and in into on to for with from at by or")
+_UNITS = word_set("""
+times x hours hour hrs minutes mins min years year stars star bucks dollars percent players people
+seasons episodes days weeks months of
+""")
+_DEMONYMS = word_set("""
+american african british english french german italian spanish japanese chinese korean indian irish
+scottish russian mexican canadian australian european asian swedish danish norwegian dutch brazilian
+greek polish christian jewish muslim catholic
+""")
+_OBJ_PRONOUNS = word_set("her him us them me")
+_CHAT_WORDS = word_set("""
+thanks thank ok okay cool great nice bye sure yes yeah yep no nope lol lmao haha hmm hi hello hey
+perfect awesome wow fine alright maybe definitely absolutely exactly same agreed interesting true
+right wonderful excellent sounds good
+""")
+_Q_CUES = word_set("is was about watch play seen played watched heard try")
+
+
+@dataclass
+class Mention:
+    kind: str  # "title" | "ref" | "attr"
+    start: int
+    end: int
+    said: str
+    ids: list[str] = field(default_factory=list)
+    terms: tuple[str, ...] = ()
+    conf: float = 1.0
+    via: str = "title"
+    ambiguous: list[str] = field(default_factory=list)
+    demonstrative: bool = False
+    role: str = ""  # "", "compare", "question"
+
+    @property
+    def is_item(self) -> bool:
+        return self.kind in ("title", "ref")
+
+
+@dataclass
+class Context:
+    toks: list[Token]
+    quote_spans: list[tuple[int, int]]
+    first_of_sentence: set[int]
+    caps_unreliable: bool
+    attr_ranges: set[tuple[int, int]]
+    question: bool = False
+    word_count: int = 0
+    attr_tokens: set[int] = field(default_factory=set)
+
+    def inside_quote(self, toks: list[Token], first: int, last: int) -> bool:
+        a, b = toks[first].start, toks[last].end
+        return any(qa <= a and b <= qb for qa, qb in self.quote_spans)
+
+    def quoted(self, toks: list[Token], first: int, last: int) -> bool:
+        a, b = toks[first].start, toks[last].end
+        for qa, qb in self.quote_spans:
+            if qa <= a and b <= qb:
+                inner = [t for t in toks if t.is_word and qa < t.start and t.end < qb]
+                sig_in = [t for t in inner if t.norm not in STOP]
+                sig_span = [t for t in toks[first:last + 1] if t.is_word and t.norm not in STOP]
+                slack = 1 if len(sig_in) >= 4 else 0
+                return len(sig_span) >= max(1, len(sig_in) - slack)
+        return False
+
+
+def tok_range(toks: list[Token], a: int, b: int) -> list[int]:
+    return [i for i, t in enumerate(toks) if t.start >= a and t.end <= b]
+
+
+def _year_after(toks: list[Token], end: int) -> tuple[int | None, int]:
+    j = end
+    if j < len(toks) and (toks[j].norm == "(" or (toks[j].norm == "from" and j + 1 < len(toks))):
+        j += 1
+    if j < len(toks) and re.fullmatch(r"(?:19|20)\d\d", toks[j].norm):
+        y = int(toks[j].norm)
+        j += 1
+        if j < len(toks) and toks[j].norm == ")":
+            j += 1
+        return y, j
+    return None, end
+
+
+def _item_noun_after(toks: list[Token], last: int) -> bool:
+    j = last + 1
+    if j < len(toks) and toks[j].norm in ("movie", "film", "game", "series", "franchise", "trilogy",
+                                            "films", "movies", "games"):
+        return toks[j - 1].cap or toks[j - 1].norm.isdigit()
+    return False
+
+
+
+def english_words(catalog: Catalog) -> dict[str, int]:
+    """Words of the catalog's descriptions and how many items use them, minus each item's own
+    title: a word many descriptions use ("closer", "perfect") is English, not a title."""
+    df: dict[str, int] = {}
+    word = re.compile(r"[a-z]{4,}")
+    for it in catalog:
+        own = set(word.findall(it.title.lower()))
+        for w in set(word.findall(it.text.lower())) - own:
+            df[w] = df.get(w, 0) + 1
+    return df
+
+
+class TitleFinder:
+    """Item mentions for one catalog (see the module docstring)."""
+
+    def __init__(self, catalog: Catalog, titles: TitleIndex, attrs: AttributeIndex, facts: CatalogFacts,
+                 english: dict[str, int]) -> None:
+        self.catalog = catalog
+        self.titles = titles
+        self.attrs = attrs
+        self.facts = facts
+        self.english = english
+        self.known = COMMON | STOP | attrs.words | titles.title_words | NOT_ACRONYMS
+
+    def exact(self, toks: list[Token], ctx: Context, blocked: set[int],
+                      context_ids: set[str]) -> list[Mention]:
+        wi = [i for i, t in enumerate(toks) if t.is_word]
+        maxw = min(self.titles.max_words, 14)
+        out: list[Mention] = []
+        k = 0
+        last_end = -10
+        while k < len(wi):
+            if wi[k] in blocked:
+                k += 1
+                continue
+            hit = None
+            for n in range(min(maxw, len(wi) - k), 0, -1):
+                span = wi[k:k + n]
+                if any(j in blocked for j in span):
+                    continue
+                key = " ".join(key_words([toks[j].norm for j in span]))
+                if not self._crossable(toks, span, key):
+                    continue
+                ids = self.titles.lookup(key)
+                if not ids:
+                    continue
+                conf = self._evidence(toks, span, key, ids, ctx, last_end)
+                if conf is None:
+                    continue
+                hit = (n, span, key, ids, conf)
+                break
+            if hit is None:
+                k += 1
+                continue
+            n, span, key, ids, conf = hit
+            end = span[-1] + 1
+            year, year_end = _year_after(toks, end)
+            typed = " ".join(toks[j].norm for j in span)
+            before2 = {toks[j].norm for j in range(max(0, span[0] - 2), span[0])}
+            era = "new" if before2 & {"new", "newer", "latest", "recent", "remake"} else \
+                "old" if before2 & {"old", "older", "original", "classic"} else ""
+            res = self.titles.resolve(ids, year, context_ids, typed, era)
+            if era == "new" and res.item_id and year is None and \
+                    (self.catalog.items[res.item_id].year or 0) < self.facts.max_year - 3:
+                blocked.update(span)  # "the new Lion King": a newer film than the catalog has
+                k += n
+                continue
+            if year is not None and (res.item_id is None or self.catalog.items[res.item_id].year == year):
+                end = year_end
+            ext = self._extend(toks, wi, k + n, span, res.item_id, blocked)
+            if ext:
+                end = ext
+            said = " ".join(t.text for t in toks[span[0]:end] if t.is_word or t.norm not in "()")
+            m = Mention("title", span[0], end, said, conf=conf * res.confidence if res.item_id else conf)
+            if res.item_id:
+                m.ids = [res.item_id]
+            else:
+                m.ambiguous = res.ambiguous
+            out.append(m)
+            last_end = end
+            k += n
+            while k < len(wi) and wi[k] < end:
+                k += 1
+        return out
+
+    def _extend(self, toks: list[Token], wi: list[int], k: int, span: list[int], item_id: str | None,
+                blocked: set[int]) -> int | None:
+        """"Stardew Vally": an exact match followed by unknown words that complete a longer title."""
+        if item_id is None or k >= len(wi) or wi[k] in blocked:
+            return None
+        nxt = [j for j in wi[k:k + 2] if j not in blocked]
+        if not nxt or toks[nxt[0]].norm in self.known or len(toks[nxt[0]].norm) < 3:
+            return None
+        cand: set[int] = set()
+        for j in span:
+            cand |= self.titles.candidates_for(toks[j].norm, exact_only=True)
+        if not cand or len(cand) > 5000:
+            return None
+        choices = [self.titles.fuzzy_keys[c] for c in cand]
+        best: tuple[float, int] | None = None
+        for n in range(1, len(nxt) + 1):
+            q = " ".join(key_words([toks[j].norm for j in span + nxt[:n]]))
+            r = process.extractOne(q, choices, scorer=fuzz.ratio, score_cutoff=86)
+            if r is None:
+                continue
+            ids = self.titles.lookup(str(r[0]))
+            if item_id in ids and (best is None or r[1] >= best[0]):
+                best = (float(r[1]), nxt[n - 1] + 1)
+        return best[1] if best else None
+
+    def _crossable(self, toks: list[Token], span: list[int], key: str) -> bool:
+        for a, b in pairwise(span):
+            for t in toks[a + 1:b]:
+                if t.norm == "," and key not in self.titles.comma_keys:
+                    return False
+                if t.norm == "." and not (len(toks[a].norm) <= 2 or toks[a].norm in _ABBR):
+                    return False
+                if t.norm not in _CROSS and t.norm != ".":
+                    return False
+        return True
+
+    def _evidence(self, toks: list[Token], span: list[int], key: str, ids: dict[str, int], ctx: Context,
+                  last_end: int) -> float | None:
+        """How sure we are that these words name a title (None: they don't)."""
+        first, last = span[0], span[-1]
+        kw = key.split()
+        sig = [w for w in kw if w not in STOP]
+        pop = max(self.titles.pop.get(i, 0.0) for i in ids)
+        if ctx.quoted(toks, first, last):
+            return 1.0
+        if ctx.inside_quote(toks, first, last):
+            return None  # part of a quoted name: the whole quote must match
+        nxt = toks[last + 1].norm if last + 1 < len(toks) else ""
+        if nxt in ("one", "ones") and not toks[first].cap:
+            return None  # "the clown one": a description
+        cue = self._cue(toks, first, last_end) or _item_noun_after(toks, last)
+        if not cue and ctx.question and first > 0 and toks[first - 1].norm in _Q_CUES:
+            cue = True
+        after2 = toks[last + 2] if last + 2 < len(toks) else None
+        post = after2 is not None and (
+            (nxt in ("is", "was", "were", "s") and after2.norm in _POST_EVAL)
+            or (nxt in ("has", "had", "stars", "starring", "features") and after2.cap))
+        whole = ctx.word_count == sum(1 for j in range(first, last + 1) if toks[j].is_word)
+        list_next = nxt in ("and", "or", ",", "&") and last + 2 < len(toks) and toks[last + 2].cap \
+            and toks[last + 2].norm not in ("i", "im", "ive", "id")
+        sent_initial = first in ctx.first_of_sentence
+        shouted = all(toks[j].text.isupper() and len(toks[j].text) >= 3 and toks[j].norm in COMMON
+                      for j in span)
+        capped = (not ctx.caps_unreliable and not shouted
+                  and all(toks[j].cap for j in span if toks[j].norm not in STOP)
+                  and toks[first].cap and (bool(sig) or all(toks[j].cap for j in span)))
+        if self._inside_name(toks, first, last, ctx):
+            return None  # "Paul Rudd", "Motherless Brooklyn": part of a longer capitalised name
+        if nxt.isdigit() and len(nxt) <= 2 and not (last + 2 < len(toks) and toks[last + 2].norm in _UNITS):
+            return None  # "Frozen 2" when only "Frozen" is in the catalog
+        year_tag = last + 3 < len(toks) and toks[last + 1].norm == "(" and \
+            re.fullmatch(r"(?:19|20)\d\d", toks[last + 2].norm) is not None
+        if year_tag and any(self.catalog.items[i].year == int(toks[last + 2].norm) for i in ids):
+            return 0.95  # "IT (2017)"
+        if len(sig) == 1 and sig[0] in _DEMONYMS and len(kw) == 1:
+            return None  # "American", "African": adjectives are capitalised anyway
+        strong_caps = capped and (not sent_initial or len(sig) >= 2 or (cue and len(sig) >= 1))
+        all_caps_typed = all(toks[j].text.isupper() for j in span) and \
+            sum(len(toks[j].text) for j in span) >= 2
+        article = toks[first].norm in ("the", "a", "an") and toks[first].cap and len(span) > 1
+        numeric = all(toks[j].norm.isdigit() for j in span)
+        attr_terms = self.attrs.lookup(kw) or (self.attrs.lookup([*kw, "s"]) if len(kw) == 1 else None)
+        attr_equal = (first, last + 1) in ctx.attr_ranges or attr_terms is not None
+        if not attr_equal and not capped:
+            content = [j for j in span if toks[j].norm not in STOP]
+            attr_equal = bool(content) and all(j in ctx.attr_tokens for j in content)
+        if numeric:
+            prev = toks[first - 1].norm if first > 0 else ""
+            if not cue or prev in ("than", "about", "in", "from", "before", "after", "since", "under",
+                                   "over", "around", "$", "like") or nxt in _UNITS:
+                return None
+            return 0.85
+        levels = set(ids.values())
+        if attr_equal and (levels == {4} or len(key.replace(" ", "")) <= 3):
+            return None  # an acronym or short code that is also an attribute ("WW2", "VR")
+        if key in self.titles.curated_keys and key not in self.titles.needs_evidence and \
+                not (len(kw) == 1 and kw[0] in COMMON) and not attr_equal:
+            return 0.9
+        if key in self.titles.needs_evidence:
+            if attr_equal:
+                return None
+            if all_caps_typed and not ctx.caps_unreliable and key not in NOT_ACRONYMS:
+                return 0.9
+            if (cue or strong_caps) and len(key.replace(" ", "")) >= 3:
+                return 0.85
+            if cue and capped:
+                return 0.85
+            if capped and (post or whole or list_next) and not attr_equal:
+                return 0.8
+            return None
+        if attr_equal:
+            genre = any(t in self.attrs.genre_like for t in (attr_terms or ()))
+            if not capped and not genre and pop >= 0.9 and self._cue(toks, first, last_end) and \
+                    first > 0 and toks[first - 1].norm in ("and", "or", ","):
+                return 0.8  # "the terminator and predator": continues a list of titles
+            if not capped or pop < 0.5:
+                return None
+            if genre:
+                return 0.85 if (cue or article) and not sent_initial and pop >= 0.9 else None
+            if article or (not sent_initial and (cue or pop >= 0.8)) or post or whole or list_next:
+                return 0.85
+            return None
+        if len(kw) == 1 and kw[0] in ("i", "a", "s", "t", "d", "m"):
+            return None
+        pronoun = len(kw) == 1 and kw[0] in _PRONOUNS
+        if pronoun and capped and kw[0] in _OBJ_PRONOUNS and nxt in ("is", "was"):
+            return 0.85  # "Her is ..." can only be the title
+        if pronoun and not cue:
+            return None  # "So, It seems ...": a capital is not enough for "It", "Her", "Up"
+        if whole and len(kw) == 1 and (kw[0] in _CHAT_WORDS or kw[0] in POSITIVE or kw[0] in NEGATIVE_EVAL):
+            return None  # "Perfect!", "LOL"
+        weak_single = len(span) == 1 and (not sig or sig[0] in COMMON or self.english.get(sig[0], 0) >= 10
+                                           or sig[0] in _FIRST_NAMES or sig[0] in FIRST_NAMES)
+        if weak_single and not (cue or post or list_next or whole or year_tag):
+            return None  # "Man to Animal fighting", "in Manhattan", "Keanu": a capital is not enough
+        person = bool(sig) and (sig[0] in _FIRST_NAMES or sig[0] in FIRST_NAMES)
+        if weak_single and person and not (year_tag or _item_noun_after(toks, last)):
+            return None  # "I really like Keanu": a person
+        if len(sig) == 1 and len(kw) <= 2 and pop < 0.5 and not year_tag:
+            return None  # an obscure one-word title: more likely a film the catalog doesn't have
+        if strong_caps:
+            if not sig and len(span) == 1 and sent_initial:
+                return None
+            return 0.95
+        if capped and (post or whole or list_next) and not pronoun:
+            return 0.85
+        if not sig:
+            return None
+        rare = [w for w in sig if w not in COMMON and w not in self.attrs.words and not w.isdigit()]
+        if len(sig) == 1:  # one word must not be an everyday word either ("closer", "perfect")
+            rare = [w for w in rare if self.english.get(w, 0) < 10]
+        prev = toks[first - 1].norm if first > 0 and toks[first - 1].is_word else ""
+        if whole and rare:
+            return 0.85
+        if rare and post and len(sig) == 1 and self.english.get(rare[0], 0) < 10:
+            return 0.8  # "internship is my favorite movie"
+        if toks[first].norm == "the" and len(sig) >= 2 and pop >= 0.9:
+            return 0.8  # "the lion king": an article before a popular title
+        if cue:
+            if rare or (len(sig) >= 2 and pop >= 0.8) or len(sig) >= 3:
+                return 0.9
+            return None
+        if prev in ATTR_CONTEXT:
+            return None
+        if len(sig) >= 2 and rare and pop >= 0.3:
+            return 0.85
+        if len(sig) >= 3 and pop >= 0.8 and len(kw) >= 4:
+            return 0.8
+        if len(sig) >= 2 and len(kw) >= 4 and pop >= 0.5:
+            return 0.8  # "how to train your dragon": four words in a row are no accident
+        if len(sig) == 1 and rare and len(rare[0]) >= 5 and pop >= 0.9 and \
+                self.english.get(rare[0], 0) < 10:
+            return 0.8
+        if len(sig) == 1 and rare and capped and len(rare[0]) >= 4 and pop >= 0.3:
+            return 0.8  # "Subnautica terrified me": capitalised and no English word
+        return None
+
+    def _inside_name(self, toks: list[Token], first: int, last: int, ctx: Context) -> bool:
+        """The words sit inside a longer run of capitalised words (a person, another title)."""
+        a, b = first - 1, last + 1
+        before = a >= 0 and toks[a].is_word and toks[a].cap and a not in ctx.first_of_sentence and \
+            toks[a].norm not in STOP and toks[a].norm not in TITLE_CUES and not toks[a].text.endswith("'s") \
+            and not toks[a].norm.isdigit() and not toks[a].text.isupper()
+        after = b < len(toks) and toks[b].is_word and toks[b].cap and toks[b].norm not in STOP and \
+            not toks[b].norm.isdigit() and toks[b].norm not in ("i", "im", "ive", "id") and \
+            not toks[b].text.isupper()
+        link = ("of", "for", "in", "on", "at", "de", "du", "von", "van", ":")
+        joined = b + 1 < len(toks) and (toks[b].text == "&" or toks[b].norm in link) \
+            and toks[b + 1].cap and toks[b + 1].is_word and toks[b + 1].norm not in ("i", "im", "ive", "id")
+        sub = b + 1 < len(toks) and toks[b].norm == ":" and toks[b + 1].is_word and not toks[b + 1].cap
+        return before or after or joined or sub
+
+    def _cue(self, toks: list[Token], first: int, last_end: int) -> bool:
+        j = first - 1
+        while j >= 0 and toks[j].is_word and toks[j].norm in CUE_FILLER:
+            j -= 1
+        if j < 0:
+            return False
+        t = toks[j]
+        if t.norm == '"':
+            return True
+        if t.is_word and t.norm in TITLE_CUES:
+            if t.norm in ("and", "or"):
+                k = j - 1
+                while k >= 0 and toks[k].norm in (",", "the"):
+                    k -= 1
+                return k + 1 == last_end or (k + 1 >= last_end > 0 and k < last_end)
+            return True
+        if t.norm == "," and last_end > 0 and j == last_end and toks[first].cap:
+            return True
+        if t.norm == ":" and j > 0 and toks[j - 1].norm in ("favorite", "favourite", "favorites"):
+            return True
+        # "the movie How to Lose a Guy in 10 Days"
+        return t.norm in ("movie", "film", "game", "show") and j > 0 and \
+            toks[j - 1].norm in ("the", "a", "that")
+
+    def fuzzy(self, toks: list[Token], ctx: Context, blocked: set[int],
+                      clause_of: list[int]) -> list[Mention]:
+        """Typos: windows around words nobody knows, scored against likely titles."""
+        out: list[Mention] = []
+        taken = set(blocked)
+        wi = [i for i, t in enumerate(toks) if t.is_word]
+        pos = {j: k for k, j in enumerate(wi)}
+        triggers = [i for i in wi if i not in taken and toks[i].norm not in self.known
+                    and len(toks[i].norm) >= 4 and not toks[i].norm.isdigit()]
+        # capitalised runs after a cue ("I really liked Forest Gump") also get a fuzzy look
+        for k0, i in enumerate(wi):
+            if i in taken or not toks[i].cap or i in ctx.first_of_sentence or ctx.caps_unreliable:
+                continue
+            run = [j for j in wi[k0:k0 + 5] if j not in taken]
+            run = run[:next((x for x, j in enumerate(run) if not toks[j].cap and toks[j].norm not in STOP),
+                            len(run))]
+            if len(run) >= 2 and self._cue(toks, i, -10):
+                rare = [j for j in run if toks[j].norm not in COMMON and toks[j].norm not in STOP]
+                if rare and rare[0] not in triggers:
+                    triggers.append(rare[0])
+        for i in triggers:
+            t = toks[i]
+            if i in taken:
+                continue
+            if not any(c.isalpha() for c in t.norm):
+                continue
+            k = pos[i]
+            window = [j for j in wi[max(0, k - 4):k + 5] if (j not in taken and clause_of[j] == clause_of[i])
+                      or (j not in taken and toks[j].norm == "the")]
+            if i not in window:
+                continue
+            cand = self.titles.candidates_for(t.norm)
+            for j in window:
+                if j != i and toks[j].norm not in STOP and toks[j].norm not in COMMON:
+                    cand |= self.titles.candidates_for(toks[j].norm, exact_only=True)
+            if not cand:
+                continue
+            choices = [self.titles.fuzzy_keys[c] for c in cand]
+            best: tuple[float, int, int, str] | None = None
+            wpos = window.index(i)
+            for a in range(max(0, wpos - 4), wpos + 1):
+                for b in range(wpos + 1, min(len(window), a + 6) + 1):
+                    sub = window[a:b]
+                    if any(y - x > 2 for x, y in pairwise(sub)):
+                        continue
+                    q = " ".join(key_words([toks[j].norm for j in sub]))
+                    if len(q) < 4 or self.titles.lookup(q):
+                        continue
+                    quoted = ctx.quoted(toks, sub[0], sub[-1])
+                    capped = all(toks[j].cap for j in sub if toks[j].norm not in STOP)
+                    if capped and not quoted and self._inside_name(toks, sub[0], sub[-1], ctx):
+                        continue
+                    cue = self._cue(toks, sub[0], -10)
+                    cutoff = 86.0 if quoted else 88.0 if (capped or cue) else 92.0
+                    if len(q.split()) == 1 and not ((capped or cue) and len(q) >= 7):
+                        cutoff += 2 if (capped or cue or quoted) else 5
+                    found = process.extract(q, choices, scorer=fuzz.ratio, score_cutoff=cutoff, limit=6)
+                    if not found:
+                        continue
+                    top = max(f[1] for f in found)
+                    key_best = max((f for f in found if f[1] >= top - 2.5), key=lambda f: self._key_weight(f))
+                    score = float(key_best[1]) + 0.5 * len(sub)
+                    if best is None or score > best[0]:
+                        best = (score, sub[0], sub[-1] + 1, str(key_best[0]))
+            if best is None:
+                continue
+            score, a, b, key = best
+            res = self.titles.resolve(self.titles.lookup(key))
+            iid = res.item_id
+            if iid is None or (self.titles.pop.get(iid, 0.0) < 0.3 and not ctx.quoted(toks, a, b - 1)):
+                continue
+            said = " ".join(x.text for x in toks[a:b])
+            out.append(Mention("title", a, b, said, ids=[iid], via="fuzzy",
+                                conf=min(0.95, score / 100.0 * 0.95)))
+            taken.update(range(a, b))
+        return out
+
+    def _key_weight(self, found: tuple[str, float, int]) -> float:
+        ids = self.titles.lookup(found[0])
+        pop = max((self.titles.pop.get(i, 0.0) - (0.3 if i in self.titles.addon else 0.0) for i in ids),
+                  default=0.0)
+        return float(found[1]) + 6 * pop
+
+    def unknown(self, text: str, toks: list[Token], ctx: Context,
+                        blocked: set[int]) -> list[tuple[str, int, int]]:
+        """Quoted names, and "a movie called X", that match nothing in the catalog."""
+        out: list[tuple[str, int, int]] = []
+        for a, b in ctx.quote_spans:
+            ti = tok_range(toks, a + 1, b - 1)
+            ti = [i for i in ti if toks[i].is_word]
+            if not ti or any(i in blocked for i in ti):
+                continue
+            if self.attrs.lookup([toks[i].norm for i in ti]) is not None:
+                continue
+            name = text[a + 1:b - 1].strip()
+            if 1 <= len(ti) <= 10:
+                out.append((name, ti[0], ti[-1] + 1))
+        called = r"\b(?:(?:a|the) (?:movie|film|game|show) (?:called|named|titled)|called|titled)\s+" \
+                 r"((?:[A-Z0-9][\w'’:-]*\s?){1,6})"
+        for m in re.finditer(called, text):
+            ti = [i for i in tok_range(toks, m.start(1), m.end(1)) if toks[i].is_word]
+            if not ti or any(i in blocked for i in ti) or any(ti[0] <= x[1] < x[2] for x in out):
+                continue
+            out.append((m.group(1).strip(), ti[0], ti[-1] + 1))
+        return out
+

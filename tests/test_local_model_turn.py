@@ -1,0 +1,69 @@
+"""Local-only mode with the real SmolLM2 model through llama.cpp: real picks, nothing leaves
+the machine."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from chatrec.filters import violations
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def local_rec(shared_data_dir: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    from chatrec.recommender import Recommender
+    from chatrec.settings import Settings
+    from chatrec.store import SQLiteStore
+
+    settings = Settings.load(env={}, data_dir=str(shared_data_dir))
+    store = SQLiteStore(tmp_path_factory.mktemp("local") / "s.sqlite3")
+    return Recommender(catalog="movies", backend="local", settings=settings, store=store)
+
+
+MESSAGES = [
+    "I loved Interstellar and The Martian, but no horror please",
+    "something funny from the 90s",
+    "a heist movie like Ocean's Eleven, under two hours",
+]
+
+
+@pytest.mark.parametrize("message", MESSAGES)
+def test_local_model_turn(local_rec, message: str, network_attempts: list[str]) -> None:  # type: ignore[no-untyped-def]
+    s = local_rec.session()
+    reply = s.send(message)
+    assert reply.backend.startswith("local:")
+    assert 3 <= len(reply.picks) <= 5
+    cat = local_rec.catalog
+    ids = [p.item_id for p in reply.picks]
+    assert len(ids) == len(set(ids))
+    for p in reply.picks:
+        item = cat.items[p.item_id]
+        assert p.reason.strip()
+        assert p.source in ("llm", "llm-order", "code")
+        # the reason names at least one attribute the item really has
+        assert local_rec.ranker.grounding.grounded(p.reason, item), p.reason
+    # after the turn, the picks are "recommended"; nothing else in the profile forbids them
+    prefs = s.preferences
+    for pid in ids:
+        bad = [v for v in violations(cat.items[pid], prefs, cat) if "already recommended" not in v]
+        assert not bad, (pid, bad)
+    assert network_attempts == []
+
+
+def test_local_mode_opens_no_outside_connection(local_rec, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """Record every socket connection made during a local turn: loopback or none at all."""
+    seen: list[object] = []
+    real = socket.socket.connect
+
+    def spy(self: socket.socket, address: object) -> None:
+        seen.append(address)
+        return real(self, address)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket.socket, "connect", spy)
+    local_rec.session().send("I loved Interstellar, nothing with horror")
+    outside = [a for a in seen if isinstance(a, tuple) and not str(a[0]).startswith(("127.", "::1"))]
+    assert outside == []
