@@ -111,3 +111,60 @@ def create_embedder(name: str = "minilm") -> Embedder:
     if name == "hashing":
         return HashingEmbedder()
     raise ConfigError(f"unknown embedder {name!r}; use 'minilm' or 'hashing'")
+
+
+# --- shipped, precomputed item embeddings -----------------------------------------------------
+SHIPPED_VECTORS = "embeddings.f16.npy"
+SHIPPED_META = "embeddings.json"
+
+
+def _content_digests(items: Sequence[Any]) -> tuple[str, str]:
+    ids = hashlib.sha256()
+    texts = hashlib.sha256()
+    for it in items:
+        ids.update(it.id.encode() + b"\0")
+        texts.update(it.text.encode() + b"\0")
+    return ids.hexdigest(), texts.hexdigest()
+
+
+def write_shipped_embeddings(catalog: Any, embedder: Embedder, vectors: np.ndarray) -> str:
+    """Store vectors beside a catalog, with what they were made from."""
+    import json
+
+    items = list(catalog)
+    if len(items) != len(vectors):
+        raise ValueError("one vector per item, please")
+    ids_sha, texts_sha = _content_digests(items)
+    folder = catalog.path
+    np.save(folder / SHIPPED_VECTORS, np.asarray(vectors, dtype=np.float16))
+    meta = {"embedder": embedder.name, "dim": int(vectors.shape[1]), "count": len(items),
+            "ids_sha256": ids_sha, "texts_sha256": texts_sha, "dtype": "float16"}
+    (folder / SHIPPED_META).write_text(json.dumps(meta, indent=2) + "\n")
+    return str(folder / SHIPPED_VECTORS)
+
+
+def load_shipped_embeddings(catalog: Any, embedder: Embedder) -> np.ndarray | None:
+    """The catalog's precomputed vectors if they were made by this embedder from exactly these
+    ids and texts; otherwise None (and the caller embeds the items itself)."""
+    import json
+
+    folder = catalog.path
+    meta_path, vec_path = folder / SHIPPED_META, folder / SHIPPED_VECTORS
+    if not meta_path.exists() or not vec_path.exists():
+        return None
+    try:
+        meta = json.loads(meta_path.read_text())
+        items = list(catalog)
+        if meta.get("embedder") != embedder.name or meta.get("count") != len(items) \
+                or meta.get("dim") != embedder.dim:
+            return None
+        ids_sha, texts_sha = _content_digests(items)
+        if meta.get("ids_sha256") != ids_sha or meta.get("texts_sha256") != texts_sha:
+            return None
+        vecs = np.load(vec_path).astype(np.float32)
+    except (OSError, ValueError):
+        return None
+    if vecs.shape != (len(items), embedder.dim):
+        return None
+    norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+    return vecs / np.maximum(norms, 1e-9)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from chatrec.embed import Embedder
+from chatrec.embed import Embedder, load_shipped_embeddings
 from chatrec.errors import VectorIndexError
 from chatrec.filters import ATTRS_KEY
 
@@ -190,11 +190,17 @@ def build_collection(client: Any, name: str, catalog: Catalog, embedder: Embedde
     scalar = {f.name: f.type for f in catalog.manifest.fields.values()
               if f.type in ("int", "float", "bool")}
     items = list(catalog)
+    shipped = load_shipped_embeddings(catalog, embedder)
+    if shipped is not None:
+        log.info("using the %d precomputed vectors shipped with %s", len(shipped), catalog.name)
     max_batch = min(batch, int(getattr(client, "get_max_batch_size", lambda: batch)()))
     done = 0
     for start in range(0, len(items), max_batch):
         chunk = items[start:start + max_batch]
-        vecs = embedder.encode([it.text for it in chunk], batch_size=64)
+        if shipped is not None:
+            vecs = shipped[start:start + len(chunk)]
+        else:
+            vecs = embedder.encode([it.text for it in chunk], batch_size=64)
         col.add(ids=[it.id for it in chunk], embeddings=vecs,
                 metadatas=[index_metadata(it.meta, catalog.attributes(it), scalar) for it in chunk])
         done += len(chunk)

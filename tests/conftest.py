@@ -50,13 +50,22 @@ socket.socket.connect = _guarded_connect  # type: ignore[method-assign,assignmen
 socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign,assignment]
 
 
+class AttemptLog:
+    """A live view of the non-loopback connections attempted since the fixture started."""
+
+    def __init__(self) -> None:
+        self.start = len(ATTEMPTS)
+
+    def list(self) -> list[str]:
+        return ATTEMPTS[self.start:]
+
+
 @pytest.fixture
-def network_attempts() -> Iterator[list[str]]:
-    """The non-loopback connections attempted while the test ran (should stay empty)."""
-    start = len(ATTEMPTS)
-    seen: list[str] = []
-    yield seen
-    seen.extend(ATTEMPTS[start:])
+def network_attempts() -> Iterator[AttemptLog]:
+    """Non-loopback connections attempted during the test; also checked at teardown."""
+    log = AttemptLog()
+    yield log
+    assert log.list() == [], f"the test tried to reach the network: {log.list()}"
 
 
 def persistent_test_dir() -> Path:

@@ -32,7 +32,7 @@ MESSAGES = [
 
 
 @pytest.mark.parametrize("message", MESSAGES)
-def test_local_model_turn(local_rec, message: str, network_attempts: list[str]) -> None:  # type: ignore[no-untyped-def]
+def test_local_model_turn(local_rec, message: str, network_attempts) -> None:  # type: ignore[no-untyped-def]
     s = local_rec.session()
     reply = s.send(message)
     assert reply.backend.startswith("local:")
@@ -51,7 +51,7 @@ def test_local_model_turn(local_rec, message: str, network_attempts: list[str]) 
     for pid in ids:
         bad = [v for v in violations(cat.items[pid], prefs, cat) if "already recommended" not in v]
         assert not bad, (pid, bad)
-    assert network_attempts == []
+    assert network_attempts.list() == []
 
 
 def test_local_mode_opens_no_outside_connection(local_rec, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
@@ -65,5 +65,6 @@ def test_local_mode_opens_no_outside_connection(local_rec, monkeypatch: pytest.M
 
     monkeypatch.setattr(socket.socket, "connect", spy)
     local_rec.session().send("I loved Interstellar, nothing with horror")
-    outside = [a for a in seen if isinstance(a, tuple) and not str(a[0]).startswith(("127.", "::1"))]
+    outside = [a for a in seen
+               if isinstance(a, tuple) and not str(a[0]).startswith(("127.", "::1"))]
     assert outside == []

@@ -9,11 +9,13 @@ langchain-community 0.4.2). Its ``stream()`` forwards every keyword argument to
 from the JSON schema with ``llama_cpp.LlamaGrammar.from_json_schema``), ``max_tokens``,
 ``temperature`` and ``seed``, and the model's own chat template (from the GGUF metadata) is used.
 Its ``with_structured_output`` is not used: it goes through tool calling, which needs a
-function-calling chat format rather than the model's template. Defaults of ChatLlamaCpp that do not
-suit us are overridden (``n_batch`` 8 -> 512, ``verbose`` True -> False, ``repeat_penalty`` 1.1 ->
-1.0 for JSON). langchain-community announces that it is being sunset, so when it cannot be
-imported the backend drives ``llama_cpp.Llama`` directly with the same parameters (the
-``engine`` attribute says which one runs; both give the same greedy output).
+function-calling chat format rather than the model's template. ChatLlamaCpp defaults that do not
+suit us are overridden: ``rope_freq_base``/``rope_freq_scale`` 10000/1.0 -> 0 ("from the model";
+its defaults silently replace the GGUF's RoPE base, 100000 for SmolLM2, and so degrade the
+model), ``n_batch`` 8 -> 512, ``verbose`` True -> False, ``repeat_penalty`` 1.1 -> 1.0 for JSON.
+langchain-community announces that it is being sunset, so when it cannot be imported the backend
+drives ``llama_cpp.Llama`` directly with the same parameters (the ``engine`` attribute says which
+one runs; both give the same greedy output, which a test checks).
 
 The grammar makes the sampler unable to produce anything outside the schema: enums (candidate
 ids), required keys, ``minItems``/``maxItems`` and ``maxLength`` are enforced (``uniqueItems`` is
@@ -188,6 +190,7 @@ class LocalLlamaBackend(LLMBackend):
             "model_path": str(self.model_path), "n_ctx": self.n_ctx, "n_threads": self.n_threads,
             "n_batch": self.n_batch, "seed": self.seed, "verbose": False}
         t0 = time.perf_counter()
+        chat: Any
         try:
             try:
                 from langchain_community.chat_models import ChatLlamaCpp
@@ -196,9 +199,11 @@ class LocalLlamaBackend(LLMBackend):
 
                 engine, chat = "llama_cpp", Llama(**params)
             else:
+                # rope_freq_*=0 means "from the model": ChatLlamaCpp's defaults (10000.0, 1.0)
+                # would override the GGUF's RoPE base (100000 for SmolLM2) and degrade it.
                 engine, chat = "langchain", ChatLlamaCpp(
-                    **params, streaming=True, temperature=0.2, max_tokens=256,
-                    repeat_penalty=1.0, top_p=0.95, top_k=40)
+                    **params, rope_freq_base=0.0, rope_freq_scale=0.0, streaming=True,
+                    temperature=0.2, max_tokens=256, repeat_penalty=1.0, top_p=0.95, top_k=40)
         except Exception as e:  # llama.cpp reports load failures as plain errors
             detail = str(e).splitlines()[-1] if str(e) else type(e).__name__
             raise BackendUnavailable(

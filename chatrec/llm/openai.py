@@ -206,7 +206,7 @@ class OpenAIBackend(LLMBackend):
 
         try:
             yield from chunks
-        except (openai.OpenAIError, ValueError, TypeError, KeyError) as e:
+        except (openai.OpenAIError, ValueError) as e:
             err = self._error(e)
             log.warning("openai backend %s: %s", self.name, err)
             raise err from None

@@ -8,9 +8,10 @@ the intent, and a cleaned-up positive text for retrieval. :func:`apply` writes i
 profile and returns notes for the user.
 
 Modules: ``text`` (tokens, clauses, title keys), ``lexicon`` (word lists), ``titles`` (the
-title index), ``attributes`` (vocabulary + mood table), ``constraints`` (constraint rules),
-``references`` ("#2", "that one"), ``polarity`` (negation scope), ``parser`` (the
-Understander), ``model`` (result types and :func:`apply`), ``report`` (evaluation).
+title index), ``mentions`` (when words are a title: evidence rules, typos, unknown names),
+``attributes`` (vocabulary + mood table), ``constraints`` (constraint rules), ``references``
+("#2", "that one"), ``polarity`` (negation scope), ``parser`` (the Understander), ``model``
+(result types and :func:`apply`), ``report`` (evaluation: ``python -m chatrec.understand.report``).
 """
 
 from chatrec.understand.model import TitleMatch, Understanding, apply

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 # Never attributes, whatever the catalog says.
 GENERIC = word_set("""
+spirit vein
 movie movies film films game games good great best new old classic classics story stories fun
 awesome bad boring overrated predictable watch play like love favorite favourite nice cool
 experience gaming software utilities tutorial benchmark mod mods modern stats standing seated

@@ -499,7 +499,9 @@ class ConstraintExtractor:
     # --- early access -------------------------------------------------------------------
     def _early_access(self, s: str, add: _Add) -> None:
         ea = self.f.early_access_field
-        neg = r"\b(?:no|not|without|avoid|avoiding|skip|nothing (?:in|from)|hate|don'?t want|don'?t like|" \
+        neg = r"\b(?:nothing|none|not|no|without|avoid)\b(?:(?!\bbut\b)[^.,;!?]){1,30}?" \
+              r"\bin early[- ]access\b|" \
+              r"\b(?:no|not|without|avoid|avoiding|skip|nothing (?:in|from)|hate|don'?t want|don'?t like|" \
               r"exclude|excluding|not in|aren'?t in|isn'?t in|no more|none of the|out of|anything but|" \
               r"sick of|tired of|not a fan of)\s+(?:any\s+|the\s+)?(?:games?\s+(?:in|from)\s+)?" \
               r"early[- ]access\b|\bearly[- ]access (?:games? )?(?:is|are) (?:a no|not ok|out|bad)\b"

@@ -185,19 +185,6 @@ ty yw nvm smh jk brb ttyl fomo sf scifi dvd cgi eta ceo fbi cia nyc la dc 2d 3d 
 rpgs fpss coop f2p p2w mp sp ftl ios pdf hbo
 """)
 
-NUMBER_WORDS: dict[str, int] = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20,
-    "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "ninety": 90, "hundred": 100,
-    "a": 1, "an": 1,
-}
-
-ORDINALS: dict[str, int] = {
-    "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
-    "fifth": 5, "5th": 5, "sixth": 6, "6th": 6, "seventh": 7, "7th": 7, "eighth": 8, "8th": 8,
-    "top": 1, "last": -1, "final": -1,
-}
-
 # Number words inside titles read as digits ("Ocean's Eleven" == "Ocean's 11").
 NUMBER_KEYS: dict[str, str] = {
     "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8",

@@ -310,7 +310,8 @@ class TitleFinder:
         numeric = all(toks[j].norm.isdigit() for j in span)
         attr_terms = self.attrs.lookup(kw) or (self.attrs.lookup([*kw, "s"]) if len(kw) == 1 else None)
         attr_equal = (first, last + 1) in ctx.attr_ranges or attr_terms is not None
-        if not attr_equal and not capped:
+        the_popular = toks[first].norm == "the" and len(sig) >= 2 and pop >= 0.9 and attr_terms is None
+        if not attr_equal and not capped and not the_popular:
             content = [j for j in span if toks[j].norm not in STOP]
             attr_equal = bool(content) and all(j in ctx.attr_tokens for j in content)
         if numeric:

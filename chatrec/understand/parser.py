@@ -69,7 +69,7 @@ _MORE = re.compile(r"^(?:(?:ok(?:ay)?|sure|hmm+|alright|cool|nice|thanks?|thank 
                    r"next(?: ones?| batch| page)?|more (?:options|please|of (?:those|these|them)|picks|"
                    r"suggestions|recommendations|ideas)|keep (?:going|them coming)|again)"
                    r"(?: please| pls)?[ .!?]*$")
-_GREETING = word_set("""
+_GREETING = word_set("""rec recs
 hi hello hey hiya howdy yo greetings morning evening afternoon good there sup whats up how are you
 doing today hows going it help me can could would you please i need a recommendation recommendations
 suggestion suggestions suggest something what should watch play tonight movie game film im looking
@@ -110,6 +110,7 @@ class Understander:
             if f.lower() in _SPEC_FIELDS:
                 for term in catalog.field_vocabulary(f):
                     self.spec_field.setdefault(term, f)
+        self.spec_squashed = {_squash(t): t for t in self.spec_field}
         self.known = COMMON | STOP | self.attrs.words | self.titles.title_words | NOT_ACRONYMS
         self.attr_words = sorted(w for w in self.attrs.words if len(w) >= 5 and
                                  self.attrs.lookup((w,)) is not None)
@@ -203,11 +204,11 @@ class Understander:
         info = ClauseInfo(toks, clause_of, ignore=in_constraint)
         # attributes
         found_attrs = self.attrs.find(toks, blocked)
-        for a in found_attrs:
-            if not self._genre_context(toks, a, found_attrs):
+        for am in found_attrs:
+            if not self._genre_context(toks, am, found_attrs):
                 continue
-            mentions.append(Mention("attr", a.start, a.end, a.said, terms=a.terms))
-            blocked.update(range(a.start, a.end))
+            mentions.append(Mention("attr", am.start, am.end, am.said, terms=am.terms))
+            blocked.update(range(am.start, am.end))
         mentions += self._fuzzy_attrs(toks, blocked)
         mentions.sort(key=lambda m: m.start)
         self._decide(u, mentions, toks, info, clause_of, sent_of, low, prefs, turn)
@@ -428,9 +429,10 @@ class Understander:
             elif p == "unseen":
                 continue
             else:
-                fld = self.spec_field.get(term)
-                if fld and self._required(toks, m, clause_of):
-                    u.constraints.append(Constraint(fld, "has", term, turn, m.said))
+                spec = term if term in self.spec_field else self.spec_squashed.get(_squash(term))
+                fld = self.spec_field.get(spec) if spec else None
+                if fld and spec and self._required(toks, m, clause_of):
+                    u.constraints.append(Constraint(fld, "has", spec, turn, m.said))
                 else:
                     u.liked_attrs.append(term)
 
@@ -504,7 +506,8 @@ def _anchor_cue(toks: list[Token], start: int) -> bool:
     if not ws:
         return False
     pairs = (["similar", "to"], ["vein", "of"], ["lines", "of"], ["reminiscent", "of"], ["style", "of"],
-             ["such", "as"], ["same", "as"], ["reminds", "me"])
+             ["such", "as"], ["same", "as"], ["reminds", "me"], ["spirit", "of"], ["mold", "of"],
+             ["mould", "of"], ["tradition", "of"])
     if ws[-2:] in pairs or ws[-3:] in (["in", "the", "vein"], ["along", "the", "lines"]) or \
             ws[-1] in ("alike", "a-la"):
         return True
@@ -514,6 +517,11 @@ def _anchor_cue(toks: list[Token], start: int) -> bool:
     return before not in ("i", "we", "you", "they", "really", "also", "dont", "didnt", "do", "would",
                           "d", "id", "still", "totally", "always", "to", "actually", "he", "she", "just",
                           "definitely", "kinda", "all", "both", "did", "might", "will", "may", "not")
+
+
+def _squash(term: str) -> str:
+    """"local multiplayer" and "local multi-player" compare equal."""
+    return re.sub(r"[^a-z0-9]", "", term)
 
 
 def _dedupe(u: Understanding) -> None:

@@ -24,10 +24,6 @@ from chatrec.understand.lexicon import (
 )
 from chatrec.understand.text import Token
 
-_SKIP_AFTER_NEG = {"really", "even", "actually", "have", "to", "much", "particularly", "exactly",
-                   "too", "that", "so", "very", "ever", "been", "be", "a", "the", "big", "huge",
-                   "honestly", "usually", "typically", "generally", "always", "all", "any", "anything",
-                   "want", "like", "need", "into", "fan", "of", "for", "with"}
 _NEG_PAIRS = {("anything", "but"), ("everything", "but"), ("all", "but"), ("other", "than"),
               ("apart", "from"), ("rather", "than"), ("instead", "of"), ("sick", "of"),
               ("tired", "of"), ("stay", "away"), ("steer", "clear"), ("turned", "off"),

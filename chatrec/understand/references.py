@@ -43,6 +43,8 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
                 r"recommendations))\b|\bthem all\b|\ball (?:three|four|five|3|4|5)(?: of them)?\b|"
                 r"\bboth(?: of (?:them|those|these))?(?=\s*(?:$|[.,!?;]|are\b|look|sound|seem|already))"),
      "all"),
+    (re.compile(r"\b(?:seen|watched|played|own|have|tried|saw|finished|beat) #?([1-9])(?: and| &) "
+                r"#?([1-9])\b"), "numlist"),
     (re.compile(r"(?:#\s?|\bnumber |\bno\. ?|\boption |\bpick |\bchoice |\bitem |\bsuggestion |"
                 r"\brecommendation )([1-9])\b"), "number"),
     (re.compile(r"\b(the )?(first|second|third|fourth|fifth|sixth|last|final|1st|2nd|3rd|4th|5th|6th|"
@@ -90,6 +92,9 @@ def find_refs(s: str) -> list[RefMatch]:
                 add(m.start(), m.end(), pos)
             elif kind == "ordlist":
                 add(m.start(), m.end(), (_ORD[m.group(1)], _ORD[m.group(2)]))
+            elif kind == "numlist":
+                a1, a2 = m.start(1), m.end(2)
+                add(a1 - (1 if s[a1 - 1] == "#" else 0), a2, (int(m.group(1)), int(m.group(2))))
             elif kind == "number":
                 add(m.start(), m.end(), (int(m.group(1)),))
             elif kind == "ordinal":

@@ -258,7 +258,10 @@ class TitleIndex:
         pop_field = catalog.manifest.popularity_field
         for it in catalog:
             p = it.meta.get(pop_field) if pop_field else None
-            self.pop[it.id] = float(p) if isinstance(p, (int, float)) and not isinstance(p, bool) else 0.0
+            if pop_field is None:
+                self.pop[it.id] = 0.9  # no popularity data: every item counts as well known
+            else:
+                self.pop[it.id] = float(p) if isinstance(p, (int, float)) and not isinstance(p, bool) else 0.0
             if _ADDON.search(it.title) or "Downloadable Content" in it.values("specs"):
                 self.addon.add(it.id)
             self._index_item(it)
@@ -314,8 +317,8 @@ class TitleIndex:
             parts = ([p for p in _SPLIT_SUB.split(name) if p.strip()]
                      if (":" in name or " - " in name or "\u2013" in name) else [name])
             if len(parts) > 2:
-                for k in range(2, len(parts)):
-                    self._add(title_key(" ".join(parts[:k])), it.id, 1)  # "Avengers Infinity War"
+                for n_parts in range(2, len(parts)):  # "Avengers Infinity War"
+                    self._add(title_key(" ".join(parts[:n_parts])), it.id, 1)
             if len(parts) > 1:
                 base = title_key(parts[0])
                 if base and len(base) >= 3 and not base.replace(" ", "").isdigit() and \
@@ -388,11 +391,11 @@ class TitleIndex:
             for i, lv in ids.items():
                 if lv <= 1 and self.pop.get(i, 0.0) >= 0.5 and i not in self.addon:
                     firsts[ws[0]].add(i)
-        for w, ids in firsts.items():
-            if len(ids) != 1 or len(w) < 5 or w in COMMON or w in STOP or w.isdigit() or w in self.keys \
+        for w, owners in firsts.items():
+            if len(owners) != 1 or len(w) < 5 or w in COMMON or w in STOP or w.isdigit() or w in self.keys \
                     or w in FIRST_NAMES:
                 continue
-            iid = next(iter(ids))
+            iid = next(iter(owners))
             if self.pop[iid] >= 0.9:
                 self.keys[w][iid] = 3
                 self.needs_evidence.add(w)
