@@ -159,7 +159,7 @@ def template_reason(cand: Candidate, prefs: Preferences, catalog: Catalog) -> st
     why: list[str] = []
     if cand.matched:
         labels = [prefs.liked_attrs[t].label if t in prefs.liked_attrs else t for t in cand.matched]
-        why.append("has the " + _join(labels[:3]) + " you asked for")
+        why.append("matches what you asked for (" + ", ".join(labels[:3]) + ")")
     ref_item = catalog.get(cand.because) if cand.because else None
     ref = ref_item.title if ref_item else None
     if ref and cand.signals.get("collab", 0.0) > 0.05:
@@ -200,7 +200,7 @@ def pick_schema(ids: list[str], n: int) -> dict[str, Any]:
                     "type": "object",
                     "properties": {
                         "id": {"type": "string", "enum": ids},
-                        "reason": {"type": "string", "minLength": 12, "maxLength": 100},
+                        "reason": {"type": "string", "minLength": 12, "maxLength": 80},
                     },
                     "required": ["id", "reason"],
                 },
@@ -288,7 +288,7 @@ class Ranker:
             try:
                 stream = backend.stream_json(self.messages(prefs, request, shown, n),
                                              pick_schema([c.item.id for c in shown], n),
-                                             max_tokens=30 + 40 * n)
+                                             max_tokens=30 + 34 * n)
                 for chunk in stream:
                     for obj in parser.feed(chunk):
                         pick = self._validate(obj, by_id, {c.item.id for c in shown}, chosen,
@@ -325,9 +325,13 @@ class Ranker:
             elif out.llm_valid == 0:
                 out.notes.append("The language model's answer was unusable; these picks and "
                                  "reasons come from chatrec's own ranking.")
-            elif out.llm_valid < min(n, len(cands)):
-                out.notes.append(f"The language model gave {out.llm_valid} usable picks; the rest "
-                                 "come from chatrec's own ranking.")
+            # a partial answer is completed silently: Reply.meta records it
+
+    @staticmethod
+    def diagnostics(out: RankOutcome) -> dict[str, Any]:
+        return {"llm_used": out.llm_used, "llm_valid": out.llm_valid,
+                "llm_dropped": out.llm_dropped[:10], "reasons_replaced": out.reasons_replaced,
+                "fallback": out.fallback, "error": out.error}
 
     def _validate(self, obj: dict[str, Any], by_id: dict[str, Candidate], shown: set[str],
                   chosen: list[str], prefs: Preferences, out: RankOutcome) -> Pick | None:

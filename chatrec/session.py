@@ -100,6 +100,7 @@ class Session:
         picks: list[Pick] = []
         kind: Any = "recommend"
         backend_name = "chatrec"
+        diag: dict[str, Any] = {}
         try:
             if u.intent in ("item_question", "why") and (u.question_item or self._prefs.last_picks):
                 kind = "answer"
@@ -114,7 +115,7 @@ class Session:
                 yield TextChunk(q)
             else:
                 used: list[str] = []
-                for ev in self._recommend(msg, u, notes, used):
+                for ev in self._recommend(msg, u, notes, used, diag):
                     if isinstance(ev, TextChunk):
                         chunks.append(ev.text)
                     elif isinstance(ev, PickEvent):
@@ -129,7 +130,7 @@ class Session:
             raise
         reply = Reply(text="".join(chunks).strip(), picks=picks, kind=kind, notes=notes,
                       backend=backend_name, elapsed_s=round(time.perf_counter() - t0, 3),
-                      turn=turn)
+                      turn=turn, meta=diag)
         self._commit(turn, [TurnRecord(0, "user", msg), TurnRecord(0, "assistant", reply.text,
                                                                     reply.to_dict())])
         yield Done(reply)
@@ -166,8 +167,8 @@ class Session:
         hello = "Hi! " if u.intent == "greeting" else ""
         return f"{lead}{hello}{ask}"
 
-    def _recommend(self, msg: str, u: Understanding, notes: list[str],
-                   used: list[str]) -> Iterator[Event]:
+    def _recommend(self, msg: str, u: Understanding, notes: list[str], used: list[str],
+                   diag: dict[str, Any]) -> Iterator[Event]:
         rec = self.rec
         n = rec.settings.n_picks
         cands = rec.generator.generate(self._prefs, u.positive_text,
@@ -201,6 +202,7 @@ class Session:
             shown.append(pick.item_id)
             yield PickEvent(pick)
             yield TextChunk(f"{len(shown)}. {pick.title}: {pick.reason}\n")
+        diag.update(rec.ranker.diagnostics(outcome))
         if outcome.notes:
             notes.extend(outcome.notes)
             yield TextChunk("\n" + " ".join(outcome.notes))

@@ -88,18 +88,20 @@ class Reply:
     backend: str = ""
     elapsed_s: float = 0.0
     turn: int = 0
+    #: diagnostics of how the picks were made (llm_valid, llm_dropped, reasons_replaced, ...)
+    meta: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"text": self.text, "picks": [p.to_dict() for p in self.picks], "kind": self.kind,
                 "notes": list(self.notes), "backend": self.backend, "elapsed_s": self.elapsed_s,
-                "turn": self.turn}
+                "turn": self.turn, "meta": dict(self.meta)}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Reply:
         return cls(text=d["text"], picks=[Pick.from_dict(p) for p in d.get("picks", [])],
                    kind=d.get("kind", "recommend"), notes=list(d.get("notes", [])),
                    backend=d.get("backend", ""), elapsed_s=float(d.get("elapsed_s", 0.0)),
-                   turn=int(d.get("turn", 0)))
+                   turn=int(d.get("turn", 0)), meta=dict(d.get("meta", {})))
 
 
 @dataclass(frozen=True)

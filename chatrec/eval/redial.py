@@ -1,0 +1,343 @@
+"""Replay ReDial dialogues through the public API and measure Recall@k of ``Session.rank``.
+
+    python -m chatrec.eval.redial --dialogues valid_data.jsonl \
+        --mentions movies_with_mentions.csv --catalog movies --backend fake --limit 200 \
+        --split test --json out.json
+
+Protocol: consecutive messages of one worker form one turn; ``@<movieId>`` tokens are rendered
+as "Title (Year)" from the mentions file. At every recommender turn that mentions movies, the
+earlier turns not yet replayed go through ``session.add_turn(role, text)`` (seeker -> "user",
+recommender -> "assistant"), then ``session.rank(50)`` is scored against every movie that turn
+mentions; a movie that cannot be linked to the catalog counts as a miss. The ablation swaps the
+recommender's :class:`~chatrec.candidates.CandidateGenerator` for one with other
+:class:`~chatrec.candidates.Weights` at the same point of the same replay (same profile).
+
+Split: dialogues are halved by a salted SHA-256 of ``conversationId`` ("tune" / "test"); tune
+on one half, report on the other.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import os
+import re
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from chatrec.eval.metrics import hit_at_k, percentile, rate
+
+if TYPE_CHECKING:
+    from chatrec.candidates import Weights
+    from chatrec.recommender import Recommender
+
+KS = (1, 10, 50)
+RANK_K = 50
+_MENTION = re.compile(r"@(\d+)")
+_SPACES = re.compile(r"\s+")
+IGNORED_VIOLATIONS = ("was already recommended",)
+
+
+def weight_presets() -> dict[str, Weights]:
+    """The ablation: each scorer alone, and the default fusion."""
+    from chatrec.candidates import Weights
+
+    return {
+        "dense": Weights(dense=1.0, collab=0.0, attrs=0.0, popularity=0.0),
+        "collab": Weights(dense=0.0, collab=1.0, attrs=0.0, popularity=0.0),
+        "popularity": Weights(dense=0.0, collab=0.0, attrs=0.0, popularity=1.0),
+        "fused": Weights(),
+    }
+
+
+def parse_weights(spec: str) -> Weights:
+    """``"dense=1,collab=0.5"`` -> Weights (unnamed fields keep their defaults)."""
+    from chatrec.candidates import Weights
+
+    kw: dict[str, float] = {}
+    for part in spec.split(","):
+        if not part.strip():
+            continue
+        name, _, value = part.partition("=")
+        name = name.strip()
+        if name not in Weights.__dataclass_fields__:
+            raise ValueError(f"unknown weight {name!r}")
+        kw[name] = float(value)
+    return Weights(**kw)  # type: ignore[arg-type]
+
+
+# --- data ---------------------------------------------------------------------------------
+def load_dialogues(path: str | Path, limit: int | None = None) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                out.append(json.loads(line))
+                if limit is not None and len(out) >= limit:
+                    break
+    return out
+
+
+def load_mentions(path: str | Path) -> dict[str, str]:
+    """movieId -> "Title (Year)" (whitespace collapsed)."""
+    with open(path, encoding="utf-8", newline="") as f:
+        return {row["movieId"]: _SPACES.sub(" ", row["movieName"]).strip()
+                for row in csv.DictReader(f)}
+
+
+def split_of(conversation_id: object, seed: str = "chatrec") -> str:
+    """"tune" or "test", stable for a conversation id and a seed."""
+    h = hashlib.sha256(f"{seed}:{conversation_id}".encode()).digest()
+    return "tune" if h[0] % 2 == 0 else "test"
+
+
+def select(dialogues: Iterable[dict[str, Any]], split: str, seed: str) -> list[dict[str, Any]]:
+    if split == "all":
+        return list(dialogues)
+    return [d for d in dialogues if split_of(d["conversationId"], seed) == split]
+
+
+def movie_name(mid: str, names: dict[str, str], dialogue: dict[str, Any]) -> str:
+    got = names.get(mid) or (dialogue.get("movieMentions") or {}).get(mid) or ""
+    return _SPACES.sub(" ", str(got)).strip()
+
+
+def render(text: str, names: dict[str, str], dialogue: dict[str, Any]) -> str:
+    """Replace ``@123`` tokens by the movie's "Title (Year)"."""
+    return _MENTION.sub(lambda m: movie_name(m.group(1), names, dialogue) or m.group(0), text)
+
+
+@dataclass
+class Turn:
+    role: str  # "user" | "assistant"
+    text: str
+    mentions: list[str] = field(default_factory=list)  # ReDial movie ids, in order, unique
+
+
+def turns_of(dialogue: dict[str, Any], names: dict[str, str]) -> list[Turn]:
+    """Consecutive messages of one worker merged into one turn."""
+    seeker = dialogue["initiatorWorkerId"]
+    out: list[Turn] = []
+    for m in dialogue["messages"]:
+        role = "user" if m["senderWorkerId"] == seeker else "assistant"
+        text = render(m.get("text", ""), names, dialogue).strip()
+        ids = _MENTION.findall(m.get("text", ""))
+        if out and out[-1].role == role:
+            out[-1].text = f"{out[-1].text} {text}".strip()
+            out[-1].mentions.extend(i for i in ids if i not in out[-1].mentions)
+        else:
+            out.append(Turn(role, text, list(dict.fromkeys(ids))))
+    return out
+
+
+class Linker:
+    """ReDial "Title (Year)" -> catalog item id, with the understander's title index."""
+
+    def __init__(self, rec: Recommender) -> None:
+        self.titles = rec.understander.titles
+        self.cache: dict[str, str | None] = {}
+
+    def __call__(self, name: str) -> str | None:
+        if name not in self.cache:
+            self.cache[name] = self._link(name)
+        return self.cache[name]
+
+    def _link(self, name: str) -> str | None:
+        from chatrec.understand.text import strip_year, title_key
+
+        if not name:
+            return None
+        title, year = strip_year(name)
+        ids = dict(self.titles.lookup(title_key(title)))
+        if not ids:
+            return None
+        res = self.titles.resolve(ids, year=year)
+        iid = res.item_id or (res.ambiguous[0] if res.ambiguous else None)
+        if iid is None:
+            return None
+        got = self.titles.items[iid].year
+        if year is not None and got is not None and abs(got - year) > 1:
+            return None  # same name, another film (a remake, a sequel of the same name)
+        return iid
+
+
+# --- replay -------------------------------------------------------------------------------
+@dataclass
+class Tally:
+    """Running counts for one weights preset."""
+
+    hits: dict[int, float] = field(default_factory=lambda: {k: 0.0 for k in KS})
+    targets: int = 0
+    picks: int = 0
+    off_catalog: int = 0
+    violating: int = 0
+    latencies: list[float] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        out: dict[str, Any] = {f"recall@{k}": round(rate(self.hits[k], self.targets), 4)
+                               for k in KS}
+        out.update({
+            "targets": self.targets, "picks": self.picks,
+            "off_catalog_rate": round(rate(self.off_catalog, self.picks), 4),
+            "violation_rate": round(rate(self.violating, self.picks), 4),
+            "latency_p50_ms": round(1000 * percentile(self.latencies, 50), 1),
+            "latency_p95_ms": round(1000 * percentile(self.latencies, 95), 1),
+        })
+        return out
+
+
+def make_recommender(catalog: str, backend: str, data_dir: str | Path) -> Recommender:
+    from chatrec.recommender import Recommender
+    from chatrec.settings import Settings
+    from chatrec.store import MemoryStore
+
+    settings = Settings.load(env={}, data_dir=str(data_dir))
+    llm = None
+    if backend == "fake":
+        from chatrec.llm.fake import FakeLLM
+
+        llm = FakeLLM()
+    return Recommender(catalog=catalog, backend=backend, settings=settings, store=MemoryStore(),
+                       llm=llm)
+
+
+def replay(rec: Recommender, dialogues: list[dict[str, Any]], names: dict[str, str],
+           presets: dict[str, Weights], progress: bool = False) -> dict[str, Any]:
+    """Replay ``dialogues``; one tally per preset, all ranked at the same points."""
+    from chatrec.candidates import CandidateGenerator
+    from chatrec.filters import violations
+
+    default_gen = rec.generator
+    gens = {n: CandidateGenerator(rec.catalog, rec.index, rec.collab, weights=w,
+                                  retrieve_k=default_gen.retrieve_k) for n, w in presets.items()}
+    link = Linker(rec)
+    tallies = {n: Tally() for n in presets}
+    n_targets = n_linked = n_points = 0
+    t_start = time.perf_counter()
+    try:
+        for dn, dlg in enumerate(dialogues):
+            session = rec.session()
+            done = 0
+            turns = turns_of(dlg, names)
+            for ti, turn in enumerate(turns):
+                if turn.role != "assistant" or not turn.mentions:
+                    continue
+                for prior in turns[done:ti]:
+                    if prior.text:
+                        session.add_turn(prior.role, prior.text)
+                done = ti
+                targets = [link(movie_name(m, names, dlg)) for m in turn.mentions]
+                n_points += 1
+                n_targets += len(targets)
+                n_linked += sum(t is not None for t in targets)
+                prefs = session.preferences
+                for name, gen in gens.items():
+                    rec.generator = gen
+                    t0 = time.perf_counter()
+                    picks = session.rank(RANK_K)
+                    tl = tallies[name]
+                    tl.latencies.append(time.perf_counter() - t0)
+                    ranked = [p.item_id for p in picks]
+                    tl.targets += len(targets)
+                    for k in KS:
+                        tl.hits[k] += sum(hit_at_k(ranked, t, k) for t in targets)
+                    tl.picks += len(ranked)
+                    for iid in ranked:
+                        item = rec.catalog.items.get(iid)
+                        if item is None:
+                            tl.off_catalog += 1
+                            continue
+                        bad = [v for v in violations(item, prefs, rec.catalog)
+                               if v not in IGNORED_VIOLATIONS]
+                        tl.violating += bool(bad)
+            if progress and (dn + 1) % 25 == 0:
+                el = time.perf_counter() - t_start
+                fused = tallies.get("fused") or next(iter(tallies.values()))
+                s = fused.summary()
+                print(f"[{dn + 1}/{len(dialogues)}] {el:.0f}s R@10={s['recall@10']} "
+                      f"R@50={s['recall@50']}", file=sys.stderr, flush=True)
+    finally:
+        rec.generator = default_gen
+    return {
+        "dialogues": len(dialogues), "rank_points": n_points, "targets": n_targets,
+        "linkable_share": round(rate(n_linked, n_targets), 4),
+        "presets": {n: t.summary() for n, t in tallies.items()},
+    }
+
+
+def format_table(result: dict[str, Any]) -> str:
+    lines = ["| weights | R@1 | R@10 | R@50 | off-catalog | violations | p50 ms | p95 ms |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for n, s in result["presets"].items():
+        lines.append(f"| {n} | {s['recall@1']:.3f} | {s['recall@10']:.3f} | "
+                     f"{s['recall@50']:.3f} | {s['off_catalog_rate']:.3f} | "
+                     f"{s['violation_rate']:.3f} | {s['latency_p50_ms']:.0f} | "
+                     f"{s['latency_p95_ms']:.0f} |")
+    return "\n".join(lines)
+
+
+# --- command line -------------------------------------------------------------------------
+def default_data_dir() -> str:
+    return os.environ.get("CHATREC_TEST_DATA_DIR", str(Path.home() / ".cache" / "chatrec-test"))
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dialogues", required=True, help="ReDial JSONL (one dialogue a line)")
+    p.add_argument("--mentions", required=True, help="movies_with_mentions.csv")
+    p.add_argument("--catalog", default="movies")
+    p.add_argument("--backend", default="fake", help="rank() uses no LLM; 'fake' skips loading one")
+    p.add_argument("--limit", type=int, default=None, help="at most this many dialogues (after the split)")
+    p.add_argument("--split", choices=("tune", "test", "all"), default="test")
+    p.add_argument("--seed", default="chatrec", help="salt of the conversationId hash split")
+    p.add_argument("--presets", default="dense,collab,fused",
+                   help="comma list of: " + ", ".join(weight_presets()))
+    p.add_argument("--weights", default=None,
+                   help='extra preset "custom", e.g. "dense=1,collab=1,attrs=0.6,popularity=0.3"')
+    p.add_argument("--data-dir", default=default_data_dir(), help="where the index is (reused)")
+    p.add_argument("--json", default=None, help="write the result here")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    names = load_mentions(args.mentions)
+    dialogues = select(load_dialogues(args.dialogues), args.split, args.seed)
+    if args.limit is not None:
+        dialogues = dialogues[: args.limit]
+    known = weight_presets()
+    presets = {n: known[n] for n in (x.strip() for x in args.presets.split(",")) if n}
+    if args.weights:
+        presets["custom"] = parse_weights(args.weights)
+    rec = make_recommender(args.catalog, args.backend, args.data_dir)
+    t0 = time.perf_counter()
+    result = replay(rec, dialogues, names, presets, progress=not args.quiet)
+    result.update({"split": args.split, "seed": args.seed, "catalog": args.catalog,
+                   "elapsed_s": round(time.perf_counter() - t0, 1),
+                   "weights": {n: {k: getattr(w, k) for k in ("dense", "collab", "attrs",
+                                                               "popularity")}
+                               for n, w in presets.items()}})
+    print(f"{result['dialogues']} dialogues ({args.split} half, seed {args.seed!r}), "
+          f"{result['rank_points']} rank points, {result['targets']} targets, "
+          f"linkable to the catalog: {result['linkable_share']:.1%}")
+    print(format_table(result))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m chatrec.eval.redial", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_arguments(p)
+    args = p.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
