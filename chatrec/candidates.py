@@ -30,6 +30,8 @@ class Weights:
     attrs: float = 0.6
     popularity: float = 0.3
     max_per_series: int = 1  # variety: items of one franchise allowed in one list
+    thin_boost: float = 2.0  # popularity counts (1 + thin_boost / (1 + liked items)) times
+    popular_pool: int = 300  # the most popular items always join the candidate pool
 
 
 @dataclass
@@ -43,6 +45,8 @@ class Signals:
     popularity: np.ndarray
     matched: dict[str, list[str]] = field(default_factory=dict)
 
+
+COUNT_SHARE = float(__import__("os").environ.get("CR_CS", "0.2"))
 
 _SERIES_TAIL = re.compile(r"(\s*(part\s+)?([0-9]+|[ivx]+)\s*)$", re.I)
 
@@ -74,6 +78,35 @@ class CandidateGenerator:
         self.collab = collab
         self.weights = weights or Weights()
         self.retrieve_k = retrieve_k
+        self._prior: dict[str, float] | None = None
+        self._popular: list[str] | None = None
+
+    # --- the popularity prior ---------------------------------------------------------
+    def prior(self) -> dict[str, float]:
+        """Per item, 0..1: the catalog's popularity blended with how many people rated it
+        (log scale), so films that are both well known and widely watched lead."""
+        if self._prior is None:
+            ids = list(self.catalog.items)
+            cat = np.array([self.catalog.popularity(i) for i in ids], dtype=np.float32)
+            if self.collab is not None and float(self.collab.counts.max()) > 0:
+                cnt = np.zeros(len(ids), dtype=np.float32)
+                for n, i in enumerate(ids):
+                    j = self.collab.index.get(i)
+                    if j is not None:
+                        cnt[n] = self.collab.counts[j]
+                lc = np.log1p(cnt) / np.log1p(float(cnt.max()))
+                val = (1 - COUNT_SHARE) * _minmax(cat) + COUNT_SHARE * lc if float(cat.max()) > 0 else lc
+            else:
+                val = cat
+            self._prior = {i: float(v) for i, v in zip(ids, val, strict=True)}
+            self._popular = sorted(ids, key=lambda i: -self._prior[i])  # type: ignore[index]
+        return self._prior
+
+    def popular(self, n: int) -> list[str]:
+        """The ``n`` items with the highest prior."""
+        self.prior()
+        assert self._popular is not None
+        return self._popular[:n]
 
     # --- the individual scorers ------------------------------------------------------
     def query_vectors(self, prefs: Preferences, query_text: str) -> np.ndarray:
@@ -120,7 +153,9 @@ class CandidateGenerator:
         cf = self.collab_scores(prefs)
         pool = list(dict.fromkeys(list(dense) + list(cf)))
         if not pool:  # nothing to go on but constraints: the most popular allowed items
-            pool = sorted(self.catalog.items, key=lambda i: -self.catalog.popularity(i))[:2000]
+            pool = self.popular(2000)
+        elif self.weights.popular_pool > 0 and self.weights.popularity > 0:
+            pool = list(dict.fromkeys(pool + self.popular(self.weights.popular_pool)))
         items = [self.catalog.items[i] for i in pool if i in self.catalog.items]
         items = [it for it in items if not violations(it, prefs, self.catalog)]
         ids = [it.id for it in items]
@@ -144,7 +179,7 @@ class CandidateGenerator:
             dense=np.array([dense.get(i, 0.0) for i in ids], dtype=np.float32),
             collab=np.array([cf.get(i, 0.0) for i in ids], dtype=np.float32),
             attrs=attrs,
-            popularity=np.array([self.catalog.popularity(i) for i in ids], dtype=np.float32),
+            popularity=np.array([self.prior().get(i, 0.0) for i in ids], dtype=np.float32),
             matched=matched,
         )
 
@@ -157,8 +192,10 @@ class CandidateGenerator:
         w = self.weights
         cf = s.collab / max(float(s.collab.max()), 1e-9) if len(s.collab) and s.collab.max() > 0 \
             else s.collab
+        # thin profiles (few liked items) lean on what most people like
+        pop_w = w.popularity * (1.0 + w.thin_boost / (1.0 + len(prefs.liked_items)))
         fused = (w.dense * _minmax(s.dense) + w.collab * cf + w.attrs * s.attrs
-                 + w.popularity * s.popularity)
+                 + pop_w * s.popularity)
         order = np.argsort(-fused, kind="stable")
         out: list[Candidate] = []
         per_series: Counter[str] = Counter()

@@ -17,6 +17,8 @@ from chatrec.errors import PromptError
 REQUIRED: dict[str, frozenset[str]] = {
     "rank_system": frozenset({"noun_plural", "n"}),
     "rank_user": frozenset({"profile", "request", "candidates", "n"}),
+    "order_system": frozenset({"noun_plural", "n"}),
+    "order_user": frozenset({"profile", "request", "candidates", "n"}),
     "answer_system": frozenset({"noun"}),
     "answer_user": frozenset({"profile", "item", "question"}),
 }

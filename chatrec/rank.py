@@ -187,8 +187,14 @@ def _join(xs: list[str]) -> str:
     return ", ".join(xs[:-1]) + " and " + xs[-1]
 
 
-def pick_schema(ids: list[str], n: int) -> dict[str, Any]:
+def pick_schema(ids: list[str], n: int, reasons: bool = True) -> dict[str, Any]:
     """JSON schema of the model's answer; candidate ids are an enum."""
+    if not reasons:
+        k = min(n, len(ids))
+        return {"type": "object",
+                "properties": {"picks": {"type": "array", "minItems": k, "maxItems": k,
+                                         "items": {"type": "string", "enum": ids}}},
+                "required": ["picks"]}
     return {
         "type": "object",
         "properties": {
@@ -230,7 +236,7 @@ class PickStreamParser:
             i = self.pos
             while i < len(self.buf) and self.buf[i] in " \t\r\n,":
                 i += 1
-            if i >= len(self.buf) or self.buf[i] != "{":
+            if i >= len(self.buf) or self.buf[i] not in "{\"":
                 self.pos = i
                 return out
             try:
@@ -241,6 +247,8 @@ class PickStreamParser:
             self.pos = end
             if isinstance(obj, dict):
                 out.append(obj)
+            elif isinstance(obj, str):  # order-only answers: a bare id
+                out.append({"id": obj, "reason": None})
 
 
 class Ranker:
@@ -252,12 +260,13 @@ class Ranker:
         self.grounding = Grounding(catalog)
 
     def messages(self, prefs: Preferences, request: str, cands: list[Candidate],
-                 n: int) -> list[Message]:
+                 n: int, reasons: bool = True) -> list[Message]:
         lines = [f"id={c.item.id} | {describe_item(c.item, self.catalog)}{self._hint(c)}"
                  for c in cands]
         man = self.catalog.manifest
-        system = self.prompts["rank_system"].render(noun_plural=man.plural, n=n)
-        user = self.prompts["rank_user"].render(
+        kind = "rank" if reasons else "order"
+        system = self.prompts[f"{kind}_system"].render(noun_plural=man.plural, n=n)
+        user = self.prompts[f"{kind}_user"].render(
             profile=prefs.describe(), request=request.strip()[:300] or "(nothing new)",
             candidates="\n".join(lines), n=n)
         return [Message("system", system), Message("user", user)]
@@ -275,7 +284,7 @@ class Ranker:
                     round(cand.score, 4), "code")
 
     def stream(self, prefs: Preferences, request: str, cands: list[Candidate], n: int,
-               backend: LLMBackend | None, *, llm_candidates: int = 6,
+               backend: LLMBackend | None, *, llm_candidates: int = 6, reasons: bool = True,
                outcome: RankOutcome | None = None) -> Iterator[Pick]:
         """Yield final picks one by one (the model's valid ones as they stream, then the rest)."""
         out = outcome if outcome is not None else RankOutcome()
@@ -286,9 +295,10 @@ class Ranker:
             out.llm_used = True
             parser = PickStreamParser()
             try:
-                stream = backend.stream_json(self.messages(prefs, request, shown, n),
-                                             pick_schema([c.item.id for c in shown], n),
-                                             max_tokens=30 + 34 * n)
+                stream = backend.stream_json(
+                    self.messages(prefs, request, shown, n, reasons),
+                    pick_schema([c.item.id for c in shown], n, reasons),
+                    max_tokens=(30 + 34 * n) if reasons else (16 + 12 * n))
                 for chunk in stream:
                     for obj in parser.feed(chunk):
                         pick = self._validate(obj, by_id, {c.item.id for c in shown}, chosen,
@@ -347,6 +357,9 @@ class Ranker:
         if bad:
             out.llm_dropped.append(f"{iid} excluded: {bad[0]}")
             return None
+        if obj.get("reason") is None:  # order-only: the reason is written from the item's data
+            return Pick(iid, cand.item.display_title, template_reason(cand, prefs, self.catalog),
+                        round(cand.score, 4), "llm-order")
         reason = clean_reason(str(obj.get("reason", "")))
         source: ReasonSource = "llm"
         if not reason:

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import threading
 from typing import TYPE_CHECKING, Any
@@ -88,6 +89,19 @@ class Recommender:
 
                 self._llm = create_backend(self.settings.backend, self.settings)
             return self._llm
+
+    def llm_writes_reasons(self, backend: LLMBackend) -> bool:
+        """Whether to ask this backend for reasons, or only for an order (settings.llm_reasons)."""
+        mode = self.settings.llm_reasons
+        if mode != "auto":
+            return mode == "on"
+        path = getattr(backend, "model_path", None)
+        if path is not None:
+            try:
+                return os.path.getsize(path) >= 1_000_000_000
+            except OSError:
+                return False
+        return True
 
     def backend_for_turn(self) -> tuple[LLMBackend | None, str | None]:
         """The backend to use now, or None with a note saying why the code ranks alone."""

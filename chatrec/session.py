@@ -192,8 +192,11 @@ class Session:
         yield TextChunk(intro)
         outcome = RankOutcome()
         shown: list[str] = []
+        reasons = backend is not None and rec.llm_writes_reasons(backend)
+        diag["llm_reasons"] = reasons
         for pick in rec.ranker.stream(self._prefs, u.positive_text or msg, cands, n, backend,
-                                      llm_candidates=rec.settings.llm_candidates, outcome=outcome):
+                                      llm_candidates=rec.settings.llm_candidates,
+                                      reasons=reasons, outcome=outcome):
             item = rec.catalog.items[pick.item_id]
             bad = violations(item, self._prefs, rec.catalog)
             if bad:  # defence in depth: never show an item that breaks the profile

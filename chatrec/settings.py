@@ -49,6 +49,9 @@ class Settings:
     llm_candidates: int = 6  # how many of the code's top candidates the LLM sees
     retrieve_k: int = 200  # dense neighbours fetched per query before filtering
     use_llm: bool = True  # False: the code's ranking and template reasons only
+    # does the model write the reasons? "auto": yes, except for small local models (< 1 GB
+    # GGUF), which only order the candidates (their reasons are rarely grounded, and cost ~2 s)
+    llm_reasons: str = "auto"  # auto | on | off
     # input and serving
     max_message_chars: int = 2000
     host: str = "127.0.0.1"
@@ -98,6 +101,9 @@ class Settings:
             raise ConfigError(
                 f"structured_output={self.structured_output!r}; use auto, json_schema, "
                 "function_calling or json_object (CHATREC_STRUCTURED_OUTPUT)")
+        if self.llm_reasons not in {"auto", "on", "off"}:
+            raise ConfigError(f"llm_reasons={self.llm_reasons!r}; use auto, on or off "
+                              "(CHATREC_LLM_REASONS)")
         if self.max_message_chars < 10:
             raise ConfigError("max_message_chars must be at least 10 (CHATREC_MAX_MESSAGE_CHARS)")
 

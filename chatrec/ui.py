@@ -25,7 +25,8 @@ EXAMPLES = {
 }
 
 CSS = """
-.chatrec-slots {gap: 10px;}
+#cards {display: grid !important; grid-template-columns: repeat(auto-fill, minmax(220px, 1fr));
+  gap: 10px;}
 .chatrec-slot {border: 1px solid var(--border-color-primary); border-radius: 10px; padding: 8px 10px;
   background: var(--background-fill-secondary);}
 .chatrec-card h4 {margin: 0 0 4px 0; font-size: 1rem;}
@@ -48,9 +49,9 @@ MAX_SLOTS = 6
 _SOURCE = {"llm": "chosen and explained by the language model",
            "llm-order": "chosen by the language model; reason by chatrec",
            "code": "chosen and explained by chatrec's ranking"}
-_FEEDBACK_NOTE = {"like": "👍 You liked this: more like it next time.",
-                  "dislike": "👎 You disliked this: it won't be recommended again.",
-                  "seen": "👁 Marked as seen: it won't be recommended again."}
+_FEEDBACK_NOTE = {"like": "✓ You liked this: more like it next time.",
+                  "dislike": "✗ You disliked this: it won't be recommended again.",
+                  "seen": "Marked as seen: it won't be recommended again."}
 
 
 class AppState:
@@ -79,6 +80,10 @@ class AppState:
         if self.settings.backend not in out:
             out.append(self.settings.backend)
         return out
+
+    def loaded(self, catalog: str, backend: str) -> bool:
+        with self._lock:
+            return (catalog, backend) in self._recs
 
     def session_catalog(self, sid: str) -> str | None:
         """The catalog a stored session belongs to (None if unknown)."""
@@ -129,17 +134,17 @@ def profile_entries(prefs: Any) -> list[tuple[str, str]]:
     """(label, key) for every belief in the profile; the key says how to remove or flip it."""
     out: list[tuple[str, str]] = []
     for k, f in prefs.liked_attrs.items():
-        out.append((f"👍 you like {f.label or k}", f"like_attr:{k}"))
+        out.append((f"like: {f.label or k}", f"like_attr:{k}"))
     for k, f in prefs.liked_items.items():
-        out.append((f"👍 you liked {f.label or k}", f"like_item:{k}"))
+        out.append((f"liked: {f.label or k}", f"like_item:{k}"))
     for k, f in prefs.disliked_attrs.items():
-        out.append((f"👎 no {f.label or k}", f"dislike_attr:{k}"))
+        out.append((f"not: {f.label or k}", f"dislike_attr:{k}"))
     for k, f in prefs.disliked_items.items():
-        out.append((f"👎 not {f.label or k}", f"dislike_item:{k}"))
+        out.append((f"not: {f.label or k}", f"dislike_item:{k}"))
     for c in prefs.constraints.values():
-        out.append((f"⛔ limit: {c.describe()}", f"constraint:{c.field}"))
+        out.append((f"limit: {c.describe()}", f"constraint:{c.field}"))
     for k, f in prefs.seen_items.items():
-        out.append((f"👁 seen {f.label or k}", f"seen:{k}"))
+        out.append((f"seen: {f.label or k}", f"seen:{k}"))
     return out
 
 
@@ -210,8 +215,8 @@ def build(settings: Settings | None = None, state: AppState | None = None) -> An
                             with gr.Row(elem_classes="chatrec-fb"):
                                 b = {k: gr.Button(lbl, size="sm", elem_id=f"card-{i}-{k}",
                                                   min_width=40)
-                                     for k, lbl in (("like", "👍 Like"), ("dislike", "👎 Dislike"),
-                                                    ("seen", "👁 Seen it"))}
+                                     for k, lbl in (("like", "Like"), ("dislike", "Dislike"),
+                                                    ("seen", "Seen it"))}
                         slot_cols.append(col)
                         slot_html.append(h)
                         slot_btns.append(b)
@@ -232,9 +237,9 @@ def build(settings: Settings | None = None, state: AppState | None = None) -> An
                     add_box = gr.Textbox(label="Add a taste (a genre, tag or title)",
                                          elem_id="add-text", max_length=200)
                     with gr.Row():
-                        add_like = gr.Button("👍 I like it", size="sm", elem_id="add-like",
+                        add_like = gr.Button("I like it", size="sm", elem_id="add-like",
                                              min_width=60)
-                        add_dislike = gr.Button("👎 Not for me", size="sm", elem_id="add-dislike",
+                        add_dislike = gr.Button("Not for me", size="sm", elem_id="add-dislike",
                                                 min_width=60)
 
         # ---- helpers -------------------------------------------------------------------
@@ -282,10 +287,10 @@ def build(settings: Settings | None = None, state: AppState | None = None) -> An
                         catalog_ = cat
                 s = open_session(sid_, catalog_, backend_)
             except ChatrecError as e:
-                return {status: _status(f"⚠️ {e}")}
+                return {status: _status(f"⚠ {e}")}
             except Exception as e:
                 log.exception("page load failed")
-                return {status: _status(f"⚠️ could not open the {catalog_} catalog "
+                return {status: _status(f"⚠ could not open the {catalog_} catalog "
                                         f"({type(e).__name__}); see the server log.")}
             out = fresh(s, "Welcome back: your conversation is restored." if s.history
                         else "Ready: say what you like, or try an example.")
@@ -299,11 +304,11 @@ def build(settings: Settings | None = None, state: AppState | None = None) -> An
             try:
                 s = open_session(sid_, catalog_, backend_)
             except ChatrecError as e:
-                yield {status: _status(f"⚠️ {e}")}
+                yield {status: _status(f"⚠ {e}")}
                 return
             except Exception as e:
                 log.exception("opening a session failed")
-                yield {status: _status(f"⚠️ could not open the {catalog_} catalog "
+                yield {status: _status(f"⚠ could not open the {catalog_} catalog "
                                        f"({type(e).__name__}); see the server log.")}
                 return
             try:
@@ -311,7 +316,7 @@ def build(settings: Settings | None = None, state: AppState | None = None) -> An
 
                 clean_message(message, settings.max_message_chars)
             except InputError as e:
-                yield {status: _status(f"⚠️ {e}"), sid: s.session_id}
+                yield {status: _status(f"⚠ {e}"), sid: s.session_id}
                 return
             history.append({"role": "user", "content": message})
             history.append({"role": "assistant", "content": "…"})
@@ -338,20 +343,20 @@ def build(settings: Settings | None = None, state: AppState | None = None) -> An
                         out.update(profile_out(s))
                         yield out
             except InputError as e:
-                yield {chat: history[:-2], status: _status(f"⚠️ {e}"), box: message}
+                yield {chat: history[:-2], status: _status(f"⚠ {e}"), box: message}
             except Exception as e:  # never a stack trace on the page
                 log.exception("turn failed")
                 history[-1] = {"role": "assistant",
                                "content": f"Sorry, something went wrong ({type(e).__name__}). "
                                           "Your conversation is saved; please try again."}
                 yield {chat: history, status: _status(
-                    "⚠️ the turn failed (is the model backend up?); please try again."),
+                    "⚠ the turn failed (is the model backend up?); please try again."),
                        box: message}
 
         def on_feedback(kind: str, slot: int, sid_: str | None, catalog_: str, backend_: str,
                         shown_: list[str]) -> dict[Any, Any]:
             if not sid_ or slot >= len(shown_ or []):
-                return {status: _status("⚠️ that card is gone; ask for new picks first.")}
+                return {status: _status("⚠ that card is gone; ask for new picks first.")}
             try:
                 s = open_session(sid_, catalog_, backend_)
                 item_id = shown_[slot]
@@ -367,25 +372,29 @@ def build(settings: Settings | None = None, state: AppState | None = None) -> An
                                       "next message.")
                 return out
             except ChatrecError as e:
-                return {status: _status(f"⚠️ {e}")}
+                return {status: _status(f"⚠ {e}")}
 
-        def on_new(catalog_: str, backend_: str) -> dict[Any, Any]:
+        def on_new(catalog_: str, backend_: str) -> Iterator[dict[Any, Any]]:
+            if not state.loaded(catalog_, backend_):
+                yield {status: _status(f"loading the {catalog_} catalog (the first time, its "
+                                       "index is built: this can take a few minutes)…")}
             try:
                 s = state.rec(catalog_, backend_).session()
             except Exception as e:
                 log.exception("new session failed")
-                return {status: _status(f"⚠️ could not open the {catalog_} catalog "
-                                        f"({type(e).__name__}); see the server log.")}
-            out = fresh(s, f"New conversation ({catalog_}).")
+                yield {status: _status(f"⚠ could not open the {catalog_} catalog "
+                                       f"({type(e).__name__}); see the server log.")}
+                return
+            out = fresh(s, f"New conversation ({catalog_}): say what you like.")
             out.update(examples_out(catalog_))
-            return out
+            yield out
 
         def on_edit(action: str, selected: list[str], sid_: str | None, catalog_: str,
                     backend_: str) -> dict[Any, Any]:
             if not sid_:
-                return {status: _status("⚠️ nothing to change yet.")}
+                return {status: _status("⚠ nothing to change yet.")}
             if not selected:
-                return {status: _status("⚠️ select something in the profile first.")}
+                return {status: _status("⚠ select something in the profile first.")}
             try:
                 s = open_session(sid_, catalog_, backend_)
                 for key in selected:
@@ -405,13 +414,13 @@ def build(settings: Settings | None = None, state: AppState | None = None) -> An
                                       + f" {len(selected)} item(s); this applies to the next reply.")
                 return out
             except ChatrecError as e:
-                return {status: _status(f"⚠️ {e}")}
+                return {status: _status(f"⚠ {e}")}
 
         def on_add(kind: str, text: str, sid_: str | None, catalog_: str,
                    backend_: str) -> dict[Any, Any]:
             t = (text or "").strip()
             if not t:
-                return {status: _status("⚠️ type a genre, tag or title to add first.")}
+                return {status: _status("⚠ type a genre, tag or title to add first.")}
             try:
                 s = open_session(sid_, catalog_, backend_)
                 u = s.rec.understander.parse(t, s.preferences, s._turn_no + 1)
@@ -425,7 +434,7 @@ def build(settings: Settings | None = None, state: AppState | None = None) -> An
                             status: _status("added; this applies to the next reply.")})
                 return out
             except ChatrecError as e:
-                return {status: _status(f"⚠️ {e}")}
+                return {status: _status(f"⚠ {e}")}
 
         # ---- wiring ----------------------------------------------------------------------
         slot_outs = [shown, *slot_cols, *slot_html]
@@ -435,8 +444,8 @@ def build(settings: Settings | None = None, state: AppState | None = None) -> An
                    concurrency_id="turn")
         send.click(on_send, [box, chat, sid, catalog, backend], send_outs,
                    api_visibility="private", concurrency_id="turn")
-        for b in ex_btns:
-            b.click(lambda t: t, [b], [box], api_visibility="private", queue=False)
+        for ex in ex_btns:
+            ex.click(lambda t: t, [ex], [box], api_visibility="private", queue=False)
         for i, btns in enumerate(slot_btns):
             for kind, btn in btns.items():
                 btn.click(lambda s_, c, b_, sh, k=kind, n=i: on_feedback(k, n, s_, c, b_, sh),
@@ -451,8 +460,8 @@ def build(settings: Settings | None = None, state: AppState | None = None) -> An
         flip.click(lambda sel, s_, c, b_: on_edit("flip", sel, s_, c, b_),
                    [beliefs, sid, catalog, backend], [status, *prof_outs],
                    api_visibility="private")
-        for b, kind in ((add_like, "like"), (add_dislike, "dislike")):
-            b.click(lambda t, s_, c, b_, k=kind: on_add(k, t, s_, c, b_),
+        for add_btn, kind in ((add_like, "like"), (add_dislike, "dislike")):
+            add_btn.click(lambda t, s_, c, b_, k=kind: on_add(k, t, s_, c, b_),
                     [add_box, sid, catalog, backend], [status, sid, add_box, *prof_outs],
                     api_visibility="private")
         demo.load(on_load, [sid, catalog, backend], page_outs, api_visibility="private")

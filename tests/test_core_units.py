@@ -182,3 +182,13 @@ def test_sqlite_store_survives_reopen_and_threads(tmp_path: Path) -> None:
         rec = again.load(f"s{n}")
         assert rec is not None and rec.state["turn"] == 20
         assert [t.text for t in rec.turns] == [f"{n}-{k}" for k in range(20)]
+
+
+def test_order_only_schema_and_parser() -> None:
+    s = pick_schema(["a", "b", "c"], 2, reasons=False)
+    assert s["properties"]["picks"]["items"] == {"type": "string", "enum": ["a", "b", "c"]}
+    p = PickStreamParser()
+    got = []
+    for ch in '{"picks": ["b", "a"]}':
+        got.extend(p.feed(ch))
+    assert got == [{"id": "b", "reason": None}, {"id": "a", "reason": None}]
