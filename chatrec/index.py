@@ -160,8 +160,7 @@ def _get_complete(client: Any, name: str) -> Any | None:
         return None
     if (col.metadata or {}).get("complete"):
         return col
-    log.warning("index %s is incomplete (an interrupted build?); rebuilding it", name)
-    client.delete_collection(name)
+    log.warning("index %s is incomplete (an interrupted build?); resuming it", name)
     return None
 
 
@@ -174,19 +173,35 @@ def _drop_old(client: Any, catalog_name: str, keep: str) -> None:
             client.delete_collection(cname)
 
 
+def _resumable(client: Any, name: str) -> tuple[Any | None, set[str]]:
+    """An incomplete collection of this exact name (same catalog content), and its ids."""
+    try:
+        col = client.get_collection(name)
+    except Exception:
+        return None, set()
+    if (col.metadata or {}).get("complete"):
+        client.delete_collection(name)  # rebuilding on purpose
+        return None, set()
+    try:
+        ids = set(col.get(include=[])["ids"])
+    except Exception:
+        client.delete_collection(name)
+        return None, set()
+    log.info("resuming %s: %d items already there", name, len(ids))
+    return col, ids
+
+
 def build_collection(client: Any, name: str, catalog: Catalog, embedder: Embedder, *,
                      batch: int = 512,
                      progress: Callable[[int, int], None] | None = None) -> Any:
     """Embed every item and write the collection; mark it complete only at the end."""
     t0 = time.perf_counter()
-    try:
-        client.delete_collection(name)
-    except Exception:
-        pass
-    col = client.create_collection(
-        name, embedding_function=None,
-        metadata={"catalog": catalog.name, "content_hash": catalog.content_hash,
-                  "embedder": embedder.name, "complete": False, "hnsw:space": "cosine"})
+    col, have = _resumable(client, name)
+    if col is None:
+        col = client.create_collection(
+            name, embedding_function=None,
+            metadata={"catalog": catalog.name, "content_hash": catalog.content_hash,
+                      "embedder": embedder.name, "complete": False, "hnsw:space": "cosine"})
     scalar = {f.name: f.type for f in catalog.manifest.fields.values()
               if f.type in ("int", "float", "bool")}
     items = list(catalog)
@@ -197,13 +212,22 @@ def build_collection(client: Any, name: str, catalog: Catalog, embedder: Embedde
     done = 0
     for start in range(0, len(items), max_batch):
         chunk = items[start:start + max_batch]
+        if have:  # resuming an interrupted build: only what is missing
+            keep = [n for n, it in enumerate(chunk) if it.id not in have]
+            if not keep:
+                done = min(start + max_batch, len(items))
+                continue
+            rows = [start + n for n in keep]
+            chunk = [chunk[n] for n in keep]
+        else:
+            rows = list(range(start, start + len(chunk)))
         if shipped is not None:
-            vecs = shipped[start:start + len(chunk)]
+            vecs = shipped[rows]
         else:
             vecs = embedder.encode([it.text for it in chunk], batch_size=64)
         col.add(ids=[it.id for it in chunk], embeddings=vecs,
                 metadatas=[index_metadata(it.meta, catalog.attributes(it), scalar) for it in chunk])
-        done += len(chunk)
+        done = min(start + max_batch, len(items))
         if progress:
             progress(done, len(items))
     meta = dict(col.metadata or {})

@@ -5,8 +5,10 @@ from __future__ import annotations
 import html
 import logging
 import os
+import secrets
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from chatrec.errors import ChatrecError, InputError
@@ -162,6 +164,27 @@ def profile_html(prefs: Any) -> str:
     return "<ul>" + "".join(rows) + "</ul>"
 
 
+def browser_secret(settings: Settings) -> str | None:
+    """A per-installation key for the session id kept in browser storage, stable across server
+    restarts (Gradio's default is random per process, which would forget every conversation)."""
+    path = Path(settings.data_dir) / "ui_secret"
+    try:
+        if path.is_file():
+            key = path.read_text().strip()
+            if len(key) >= 16:
+                return key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(24)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(key)
+        return key
+    except OSError as e:
+        log.warning("cannot keep the browser-storage key in %s (%s): conversations will not "
+                    "survive a server restart", path, e)
+        return None
+
+
 def _status(text: str) -> str:
     return html.escape(text)
 
@@ -187,7 +210,8 @@ def build(settings: Settings | None = None, state: AppState | None = None) -> An
         return ex
 
     with gr.Blocks(title="chatrec", analytics_enabled=False) as demo:
-        sid = gr.BrowserState(None, storage_key="chatrec_session")
+        sid = gr.BrowserState(None, storage_key="chatrec_session",
+                              secret=browser_secret(settings))
         shown = gr.State([])  # item ids in the card slots, in order
         gr.Markdown("## chatrec\nTell me what you like; I recommend real items from the catalog "
                     "and say why.")

@@ -220,4 +220,4 @@ def test_no_signal_falls_back_to_popular_allowed(
     p = Preferences()
     p.dislike_attr("comedy", 1, source="user")
     out = g.generate(p, "", k=3)
-    assert out and all("Comedy" not in c.item.meta["genres"] for c in out)
+    assert out and all("Comedy" not in c.item.values("genres") for c in out)

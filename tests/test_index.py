@@ -49,6 +49,16 @@ def write_catalog(folder: Path, texts: dict[str, str] | None = None) -> Catalog:
     return Catalog.from_folder(folder)
 
 
+class CountingEmbedder(HashingEmbedder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts = 0
+
+    def encode(self, texts, *, batch_size=64, show_progress=False):  # type: ignore[no-untyped-def]
+        self.texts += len(texts)
+        return super().encode(texts)
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings.load(env={}, data_dir=str(tmp_path / "data"))
@@ -92,24 +102,18 @@ def test_changed_catalog_gets_a_new_index_and_old_is_dropped(tmp_path: Path,
     assert collection_name(cat2, emb) in names and collection_name(cat1, emb) not in names
 
 
-def test_incomplete_build_is_rebuilt(tmp_path: Path, settings: Settings) -> None:
-    emb = HashingEmbedder()
+def test_interrupted_build_resumes(tmp_path: Path, settings: Settings) -> None:
+    emb = CountingEmbedder()
     cat = write_catalog(tmp_path / "tiny")
     client = chroma_client(settings)
-    client.create_collection(collection_name(cat, emb), embedding_function=None,
-                             metadata={"complete": False})
+    col = client.create_collection(collection_name(cat, emb), embedding_function=None,
+                                   metadata={"complete": False, "hnsw:space": "cosine"})
+    first = list(cat)[:2]
+    col.add(ids=[it.id for it in first], embeddings=HashingEmbedder().encode([it.text for it in first]),
+            metadatas=[{"attrs": ["-"]} for _ in first])
     idx = VectorIndex.open(cat, emb, settings)
     assert idx.count() == len(ITEMS)
-
-
-class CountingEmbedder(HashingEmbedder):
-    def __init__(self) -> None:
-        super().__init__()
-        self.texts = 0
-
-    def encode(self, texts, *, batch_size=64, show_progress=False):  # type: ignore[no-untyped-def]
-        self.texts += len(texts)
-        return super().encode(texts)
+    assert emb.texts == len(ITEMS) - 2  # only the missing items were embedded
 
 
 def test_shipped_vectors_are_used_only_when_they_match(tmp_path: Path, settings: Settings) -> None:
