@@ -28,7 +28,7 @@ class Weights:
     dense: float = 1.0
     collab: float = 1.0
     attrs: float = 0.6
-    popularity: float = 0.3
+    popularity: float = 0.6
     max_per_series: int = 1  # variety: items of one franchise allowed in one list
     thin_boost: float = 2.0  # popularity counts (1 + thin_boost / (1 + liked items)) times
     popular_pool: int = 300  # the most popular items always join the candidate pool
@@ -46,7 +46,7 @@ class Signals:
     matched: dict[str, list[str]] = field(default_factory=dict)
 
 
-COUNT_SHARE = float(__import__("os").environ.get("CR_CS", "0.2"))
+COUNT_SHARE = 0.2  # share of log(rating count) in the popularity prior (rest: catalog popularity)
 
 _SERIES_TAIL = re.compile(r"(\s*(part\s+)?([0-9]+|[ivx]+)\s*)$", re.I)
 

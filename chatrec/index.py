@@ -7,10 +7,12 @@ Chroma never embeds anything itself here: we always pass our own embeddings.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -104,7 +106,7 @@ class VectorIndex:
         """Open the catalog's index, building it first when missing or stale."""
         client = chroma_client(settings)
         name = collection_name(catalog, embedder)
-        with _BUILD_LOCK:
+        with _BUILD_LOCK, _process_lock(settings, name):
             col = _get_complete(client, name)
             if col is None:
                 if not build:
@@ -151,6 +153,22 @@ class VectorIndex:
 
     def count(self) -> int:
         return int(self.collection.count())
+
+
+@contextlib.contextmanager
+def _process_lock(settings: Settings, name: str) -> Iterator[None]:
+    """One builder per index across processes (embedded Chroma only): others wait, then find
+    the finished index."""
+    if getattr(settings, "chroma_url", None):
+        yield
+        return
+    Path(settings.index_dir).mkdir(parents=True, exist_ok=True)
+    with open(Path(settings.index_dir) / f".{name}.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _get_complete(client: Any, name: str) -> Any | None:

@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Literal
 
-from chatrec.errors import InputError, SessionError
+from chatrec.errors import ChatrecError, InputError
 from chatrec.filters import violations
 from chatrec.profile import Constraint, Preferences
 from chatrec.rank import RankOutcome
@@ -79,12 +79,10 @@ class Session:
     # --- talking ----------------------------------------------------------------------
     def send(self, text: str) -> Reply:
         """One user turn; returns the complete reply."""
-        reply: Reply | None = None
         for ev in self.stream(text):
             if isinstance(ev, Done):
-                reply = ev.reply
-        assert reply is not None
-        return reply
+                return ev.reply
+        raise ChatrecError("the turn ended without a reply")  # stream() always ends with Done
 
     def stream(self, text: str) -> Iterator[Event]:
         """One user turn as events: ``TextChunk``s, ``PickEvent``s, then ``Done``."""
@@ -303,11 +301,5 @@ class Session:
     def _commit(self, turn: int | None, records: list[TurnRecord]) -> None:
         if turn is not None:
             self._turn_no = turn
-        start = (self._turns[-1].idx + 1) if self._turns else 0
-        for n, r in enumerate(records):
-            r.idx = start + n
-        try:
-            self.rec.store.append(self.session_id, self.state(), records)
-        except SessionError:
-            raise
+        self.rec.store.append(self.session_id, self.state(), records)  # numbers the records
         self._turns.extend(records)

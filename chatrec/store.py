@@ -49,7 +49,8 @@ class SessionStore(ABC):
 
     @abstractmethod
     def append(self, session_id: str, state: dict[str, Any], turns: list[TurnRecord]) -> None:
-        """Add turns and replace the state, atomically."""
+        """Add turns (numbered by the store, in ``TurnRecord.idx``) and replace the state,
+        atomically."""
 
     @abstractmethod
     def list_sessions(self, limit: int = 50) -> list[tuple[str, str, float]]: ...
@@ -124,6 +125,11 @@ class SQLiteStore(SessionStore):
                                 (json.dumps(state), time.time(), session_id))
                 if cur.rowcount != 1:
                     raise SessionError(f"unknown session {session_id}")
+                # numbering is the store's: two writers of one session never collide
+                (nxt,) = c.execute("SELECT COALESCE(MAX(idx) + 1, 0) FROM turns WHERE session_id=?",
+                                   (session_id,)).fetchone()
+                for n, t in enumerate(turns):
+                    t.idx = int(nxt) + n
                 c.executemany(
                     "INSERT INTO turns (session_id, idx, role, text, reply, ts) VALUES (?,?,?,?,?,?)",
                     [(session_id, t.idx, t.role, t.text,
@@ -171,6 +177,9 @@ class MemoryStore(SessionStore):
             if r is None:
                 raise SessionError(f"unknown session {session_id}")
             r.state = json.loads(json.dumps(state))
+            nxt = (r.turns[-1].idx + 1) if r.turns else 0
+            for n, t in enumerate(turns):
+                t.idx = nxt + n
             r.turns.extend(turns)
             r.updated = time.time()
 

@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from chatrec.errors import ChatrecError, InputError
 from chatrec.settings import Settings
 from chatrec.types import Done, Pick, PickEvent, TextChunk
@@ -218,7 +220,8 @@ def build(settings: Settings | None = None, state: AppState | None = None) -> An
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=300):
                 chat = gr.Chatbot(label="Conversation", height=420, elem_id="chat",
-                                  sanitize_html=True, feedback_options=None)
+                                  sanitize_html=True, feedback_options=None,
+                                  buttons=["copy"])
                 with gr.Row():
                     box = gr.Textbox(placeholder="e.g. I loved Interstellar, but no horror",
                                      show_label=False, scale=5, elem_id="msg", autofocus=True,
@@ -498,6 +501,15 @@ def _empty_prefs() -> Any:
     return Preferences()
 
 
+class ChatIn(BaseModel):
+    """The body of ``POST /api/chat`` (module level: FastAPI resolves the annotation by name)."""
+
+    message: str
+    session_id: str | None = None
+    catalog: str | None = None
+    backend: str | None = None
+
+
 def create_app(settings: Settings | None = None) -> Any:
     """A FastAPI app serving the page at ``/`` and a small JSON API:
 
@@ -506,18 +518,10 @@ def create_app(settings: Settings | None = None) -> Any:
     """
     import gradio as gr
     from fastapi import FastAPI, HTTPException
-    from pydantic import BaseModel
-
     settings = settings or Settings.load()
     state = AppState(settings)
     api = FastAPI(title="chatrec", docs_url=None, redoc_url=None)
     api.state.chatrec = state
-
-    class ChatIn(BaseModel):
-        message: str
-        session_id: str | None = None
-        catalog: str | None = None
-        backend: str | None = None
 
     @api.get("/healthz")
     def healthz() -> dict[str, Any]:

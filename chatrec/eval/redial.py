@@ -30,6 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from chatrec.eval.metrics import hit_at_k, percentile, rate
 
@@ -136,6 +137,18 @@ def turns_of(dialogue: dict[str, Any], names: dict[str, str]) -> list[Turn]:
     return out
 
 
+def _variants(title: str) -> list[str]:
+    """The title, then with an episode label dropped ("Star Wars: Episode VIII – The Last Jedi"
+    -> "Star Wars: The Last Jedi"), then its last part after a dash."""
+    t = title.replace("\u2013", " - ").replace("\u2014", " - ").strip()
+    out = [title, t]
+    parts = [p.strip() for p in re.split(r"\s+-\s+", t) if p.strip()]
+    if len(parts) > 1:
+        head = re.sub(r":?\s*Episode\s+[IVX0-9]+\s*$", "", parts[0], flags=re.I).strip()
+        out += [f"{head}: {parts[-1]}", parts[-1]]
+    return list(dict.fromkeys(out))
+
+
 class Linker:
     """ReDial "Title (Year)" -> catalog item id, with the understander's title index."""
 
@@ -153,8 +166,12 @@ class Linker:
 
         if not name:
             return None
-        title, year = strip_year(name)
-        ids = dict(self.titles.lookup(title_key(title)))
+        title, year = strip_year(unquote(name))
+        ids: dict[str, int] = {}
+        for variant in _variants(title):
+            ids = dict(self.titles.lookup(title_key(variant)))
+            if ids:
+                break
         if not ids:
             return None
         res = self.titles.resolve(ids, year=year)
@@ -258,10 +275,10 @@ def replay(rec: Recommender, dialogues: list[dict[str, Any]], names: dict[str, s
                         tl.violating += bool(bad)
             if progress and (dn + 1) % 25 == 0:
                 el = time.perf_counter() - t_start
-                fused = tallies.get("fused") or next(iter(tallies.values()))
-                s = fused.summary()
-                print(f"[{dn + 1}/{len(dialogues)}] {el:.0f}s R@10={s['recall@10']} "
-                      f"R@50={s['recall@50']}", file=sys.stderr, flush=True)
+                parts = [f"{n} {t.summary()['recall@1']}/{t.summary()['recall@10']}/"
+                         f"{t.summary()['recall@50']}" for n, t in tallies.items()]
+                print(f"[{dn + 1}/{len(dialogues)}] {el:.0f}s {n_targets} targets, "
+                      f"R@1/10/50: {'; '.join(parts)}", file=sys.stderr, flush=True)
     finally:
         rec.generator = default_gen
     return {

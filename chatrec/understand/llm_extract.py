@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -102,19 +103,23 @@ def extract(backend: LLMBackend, text: str, prefs: Preferences, catalog: Catalog
     """Ask ``backend`` what ``text`` says; return only catalog-checked facts, or None.
 
     ``titles`` is the understander's :class:`TitleIndex` (``Understander(catalog).titles``;
-    built, and cached, on demand when not given). ``prompts`` default to the files in
-    ``prompts/``. None means: the backend failed or replied with something unusable.
+    built, and cached, on demand when not given). ``prompts`` (e.g. the recommender's loaded
+    prompts) default to the files in ``prompts/`` when they lack the extractor's two.
+    None means: the backend failed or replied with something unusable.
     """
     try:
-        p = dict(prompts) if prompts is not None else load_extract_prompts()
+        p = dict(prompts) if prompts is not None and set(PROMPT_VARS) <= set(prompts) \
+            else load_extract_prompts()
         msgs = [Message("system", p["extract_system"].render(noun=catalog.manifest.noun,
                                                               fields=_fields_text(catalog))),
                 Message("user", p["extract_user"].render(message=text[:MAX_MESSAGE]))]
         raw = backend.complete_json(msgs, schema_for(catalog), max_tokens=max_tokens,
                                     temperature=0.0)
-    except (ChatrecError, ValueError, TypeError, KeyError) as e:
-        # BackendUnavailable / BackendError / BackendReplyError / PromptError are ChatrecErrors
+    except ChatrecError as e:  # BackendUnavailable, BackendError, BackendReplyError, PromptError
         log.info("LLM extraction failed, keeping the deterministic result: %s", e)
+        return None
+    except Exception as e:  # a backend bug must not cost the user their turn
+        log.warning("LLM extraction crashed, keeping the deterministic result: %r", e)
         return None
     if isinstance(raw, str):  # a backend that hands back text
         try:
@@ -128,6 +133,36 @@ def extract(backend: LLMBackend, text: str, prefs: Preferences, catalog: Catalog
 
         titles = Understander(catalog).titles
     return check(raw, text, prefs, catalog, titles, turn=turn)
+
+
+#: intents with nothing for the extractor to add ("show me more", "why #2?", "hi")
+SKIP_INTENTS = frozenset({"greeting", "more", "why", "item_question"})
+
+
+def should_extract(backend: LLMBackend | None, mode: str = "auto") -> bool:
+    """Whether to run the extractor with this backend. ``mode`` is "on", "off" or "auto": only
+    capable backends, i.e. remote ones or local GGUF models of 1 GB or more (never the default
+    135M model, nor the fake test backend)."""
+    if backend is None or mode == "off":
+        return False
+    if mode == "on":
+        return True
+    path = getattr(backend, "model_path", None)
+    if path is not None:
+        try:
+            return os.path.getsize(path) >= 1_000_000_000
+        except OSError:
+            return False
+    return not backend.is_local
+
+
+def refine(det: Understanding, backend: LLMBackend, text: str, prefs: Preferences, catalog: Catalog,
+           prompts: Mapping[str, Prompt] | None = None, *, titles: TitleIndex | None = None,
+           turn: int = 0) -> Understanding:
+    """``merge(det, extract(...))``, skipping intents the extractor can't help with."""
+    if det.intent in SKIP_INTENTS:
+        return det
+    return merge(det, extract(backend, text, prefs, catalog, prompts, titles=titles, turn=turn))
 
 
 # --- checking against the catalog ---------------------------------------------------------
@@ -271,7 +306,8 @@ def merge(det: Understanding, llm: Understanding | None) -> Understanding:
     """``det`` plus what ``llm`` adds without contradicting it (``det`` is not modified).
 
     * An item ``det`` liked, disliked, saw, dropped, asked about or found ambiguous keeps
-      ``det``'s reading; the LLM adds only items ``det`` did not mention.
+      ``det``'s reading; the LLM adds only items ``det`` did not mention, under names ``det``
+      did not read as another item.
     * An attribute ``det`` liked, disliked or dropped keeps ``det``'s reading; the LLM adds only
       vocabulary terms (``llm`` comes from :func:`check`, which already vetted them).
     * LLM constraints fill only fields on which ``det`` set or lifted no limit; the LLM lifts a
@@ -294,10 +330,13 @@ def merge(det: Understanding, llm: Understanding | None) -> Understanding:
         mentioned.add(det.question_item)
     if det.anchor:
         mentioned.add(det.anchor)
+    det_names = {title_key(m.mention) for m in det.liked_items + det.disliked_items + det.seen_items}
+    det_names |= {title_key(mention) for mention, _ in det.ambiguous}
     for src, dest in ((llm.disliked_items, out.disliked_items), (llm.seen_items, out.seen_items),
                       (llm.liked_items, out.liked_items)):
         for m in src:
-            if m.item_id not in mentioned:
+            # a name the deterministic layer already read (maybe as another item) stays its own
+            if m.item_id not in mentioned and title_key(strip_year(m.mention)[0]) not in det_names:
                 dest.append(m)
                 mentioned.add(m.item_id)
     said_attrs = set(det.liked_attrs) | set(det.disliked_attrs) | set(det.dropped_attrs)
