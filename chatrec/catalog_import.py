@@ -280,6 +280,7 @@ def _csv_rows(src: _Source, delimiter: str | None, errors: list[CatalogRowError]
     delim = delimiter or _sniff_delimiter(src.text)
     if delim == "\\t":
         delim = "\t"
+    csv.field_size_limit(max(csv.field_size_limit(), 1 << 24))  # long descriptions
     reader = csv.reader(io.StringIO(src.text, newline=""), delimiter=delim, strict=True)
     try:
         header = next(reader)
@@ -671,9 +672,9 @@ def parse_file(path: str | Path, spec: ImportSpec, name: str, *,
         detail = f"; first problem: {errors[0]}" if errors else ""
         raise CatalogError(f"{src.path}: no usable rows{detail}")
 
+    by_role = {f.get("role"): c for c, f in fields.items()}
     display = spec.display
     if display is None:
-        by_role = {f.get("role"): c for c, f in fields.items()}
         display = [c for c in (by_role.get("year"), *attribute_fields[:1], by_role.get("price"),
                                by_role.get("rating")) if c]
     for c in display:
@@ -686,7 +687,8 @@ def parse_file(path: str | Path, spec: ImportSpec, name: str, *,
         "plural": spec.plural or noun + "s", "items": ITEMS_FILE, "ratings": None,
         "item_count": len(items), "fields": {c: fields[c] for c in sorted(fields)},
         "attribute_fields": attribute_fields, "display_fields": list(dict.fromkeys(display)),
-        "popularity_field": spec.popularity, "rating_field": spec.rating, "link_field": spec.link,
+        "popularity_field": spec.popularity or by_role.get("popularity"),
+        "rating_field": spec.rating or by_role.get("rating"), "link_field": spec.link,
         "attribution": f"Imported by the user from {p.name}.",
         "sources": [p.name],
     }
@@ -946,6 +948,7 @@ def _build_index(catalog: Catalog, embedder: Embedder, settings: Settings,
                  reuse: Mapping[str, np.ndarray], progress: Progress | None) -> tuple[str, int]:
     """Write the staged catalog's collection: reused vectors + fresh embeddings (via shipped
     vectors, so build_collection does not embed again). Returns (collection, embedded count)."""
+    import chatrec.index as index_mod
     from chatrec.index import _BUILD_LOCK, build_collection, chroma_client, collection_name
 
     client = chroma_client(settings)
@@ -969,7 +972,8 @@ def _build_index(catalog: Catalog, embedder: Embedder, settings: Settings,
         progress = None
     else:
         embedded = len(items)
-    with _BUILD_LOCK:
+    cross_process = getattr(index_mod, "_process_lock", None)  # when index.py has one
+    with _BUILD_LOCK, (cross_process(settings, name) if cross_process else contextlib.nullcontext()):
         try:
             existing = client.get_collection(name)
             complete = bool((existing.metadata or {}).get("complete"))
@@ -1235,7 +1239,7 @@ def list_user_catalogs(settings: Settings | None = None) -> list[dict[str, Any]]
     return out
 
 
-def info(name: str, *, settings: Settings | None = None, embedder: Embedder | str | None = None,
+def info(name: str, *, settings: Settings | None = None,
          vocabulary_sample: int = 15) -> dict[str, Any]:
     """Counts, fields, a vocabulary sample, the import record and the index (if built)."""
     from chatrec.catalog import load_catalog
@@ -1256,24 +1260,28 @@ def info(name: str, *, settings: Settings | None = None, embedder: Embedder | st
         "files": files, "import": {k: v for k, v in _provenance(cat.path).items()
                                    if k != "skipped_examples"},
     }
+    d["index"] = None
     try:
-        from chatrec.index import chroma_client, collection_name
+        from chatrec.index import chroma_client
 
-        emb = embedder if isinstance(embedder, Embedder) else None
-        emb_name = emb.name if emb else "all-MiniLM-L6-v2"
         client = chroma_client(settings)
-
-        class _Named:
-            name = emb_name
-
-        cname = collection_name(cat, emb or _Named())  # type: ignore[arg-type]
-        col = client.get_collection(cname)
-        n = int(col.count())
-        dim = emb.dim if emb else 384
-        d["index"] = {"collection": cname, "vectors": n,
-                      "complete": bool((col.metadata or {}).get("complete")),
-                      "approx_bytes": n * dim * 4,
-                      "build_seconds": (col.metadata or {}).get("build_seconds")}
-    except Exception:
-        d["index"] = None
+        prefix = f"chatrec-{cat.name}-"
+        for c in client.list_collections():
+            cname = c if isinstance(c, str) else c.name
+            if not cname.startswith(prefix):
+                continue
+            col = client.get_collection(cname)
+            md = col.metadata or {}
+            if md.get("catalog") != cat.name or md.get("content_hash") != cat.content_hash:
+                continue
+            n = int(col.count())
+            one = col.get(limit=1, include=["embeddings"])["embeddings"]
+            dim = len(one[0]) if one is not None and len(one) else 0
+            entry = {"collection": cname, "embedder": md.get("embedder"), "vectors": n,
+                     "complete": bool(md.get("complete")), "approx_bytes": n * dim * 4,
+                     "build_seconds": md.get("build_seconds")}
+            if d["index"] is None or entry["complete"]:
+                d["index"] = entry
+    except Exception as e:  # an unreadable index is reported, not fatal
+        log.info("cannot inspect the index of %s: %s", cat.name, e)
     return d

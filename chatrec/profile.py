@@ -163,12 +163,27 @@ class Preferences:
         if nots:
             parts.append("Not: " + ", ".join(nots) + ".")
         if self.constraints:
-            parts.append("Limits: " + "; ".join(c.describe() for c in self.constraints.values())
-                         + ".")
+            parts.append("Limits: " + "; ".join(self.describe_limits()) + ".")
         if self.seen_items:
             parts.append("Seen: " + ", ".join(f.label or f.value for f in self.seen_items.values())
                          + ".")
         return " ".join(parts) if parts else "Nothing yet: tell me what you like."
+
+    def describe_limits(self) -> list[str]:
+        """Constraints in words, a min and a max of one field joined: ``year 1990-1999``."""
+        out: list[str] = []
+        done: set[str] = set()
+        for c in self.constraints.values():
+            if c.field in done:
+                continue
+            lo = self.constraints.get(f"{c.field}:min")
+            hi = self.constraints.get(f"{c.field}:max")
+            if lo is not None and hi is not None:
+                done.add(c.field)
+                out.append(f"{c.field} {_num(lo.value)}-{_num(hi.value)}")
+            else:
+                out.append(c.describe())
+        return out
 
     # --- persistence ------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

@@ -57,6 +57,8 @@ class Recommender:
         self._llm = llm
         self._llm_error: str | None = None
         self._llm_lock = threading.Lock()
+        self._session_locks: dict[str, threading.RLock] = {}
+        self._session_locks_guard = threading.Lock()
 
     # --- sessions -------------------------------------------------------------------
     def session(self, session_id: str | None = None) -> Session:
@@ -75,6 +77,14 @@ class Recommender:
                                f"open it with Recommender(catalog={rec.catalog!r})")
         prefs = Preferences.from_dict(rec.state.get("prefs", {}))
         return Session(self, session_id, prefs, rec.turns, int(rec.state.get("turn", 0)))
+
+    def session_lock(self, session_id: str) -> threading.RLock:
+        """The lock that serialises changes to one session within this process."""
+        with self._session_locks_guard:
+            lock = self._session_locks.get(session_id)
+            if lock is None:
+                lock = self._session_locks[session_id] = threading.RLock()
+            return lock
 
     # --- the LLM ----------------------------------------------------------------------
     @property

@@ -6,13 +6,14 @@ Every turn is written to the session store before the reply is returned.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 import unicodedata
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Literal
 
-from chatrec.errors import ChatrecError, InputError
+from chatrec.errors import ChatrecError, InputError, SessionError
 from chatrec.filters import violations
 from chatrec.profile import Constraint, Preferences
 from chatrec.rank import RankOutcome
@@ -53,6 +54,25 @@ class Session:
         self._turns = turns
         self._turn_no = turn_no
 
+    # --- one writer at a time ---------------------------------------------------------
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold this session's lock (shared by every Session object of the same id in this
+        process) and start from the stored state, so a card click during a streaming reply, or
+        two tabs of one user, never overwrite each other's changes."""
+        lock = self.rec.session_lock(self.session_id)
+        if not lock.acquire(timeout=120):
+            raise SessionError("this conversation is busy with another request; try again")
+        try:
+            stored = self.rec.store.load(self.session_id)
+            if stored is not None:
+                self._prefs = Preferences.from_dict(stored.state.get("prefs", {}))
+                self._turn_no = int(stored.state.get("turn", 0))
+                self._turns = stored.turns
+            yield
+        finally:
+            lock.release()
+
     # --- reading ----------------------------------------------------------------------
     @property
     def preferences(self) -> Preferences:
@@ -86,8 +106,12 @@ class Session:
 
     def stream(self, text: str) -> Iterator[Event]:
         """One user turn as events: ``TextChunk``s, ``PickEvent``s, then ``Done``."""
-        t0 = time.perf_counter()
         msg = clean_message(text, self.rec.settings.max_message_chars)
+        with self._locked():
+            yield from self._turn(msg)
+
+    def _turn(self, msg: str) -> Iterator[Event]:
+        t0 = time.perf_counter()
         turn = self._turn_no + 1
         before = self._prefs.to_dict()
         u = self.rec.understander.parse(msg, self._prefs, turn)
@@ -185,8 +209,10 @@ class Session:
         used.append(backend.name if backend is not None else "chatrec (no LLM)")
         lead = (" ".join(notes) + "\n\n") if notes else ""
         intro = f"{lead}Here are {min(n, len(cands))} {rec.catalog.manifest.plural} for you"
-        summary = self._prefs.describe()
-        intro += f" ({summary.rstrip('.')}):\n" if not self._prefs.is_empty else ":\n"
+        limits = self._prefs.describe_limits()
+        nots = [f.label or f.value for f in self._prefs.disliked_attrs.values()]
+        keep = ([f"no {', '.join(nots)}"] if nots else []) + limits
+        intro += f" ({'; '.join(keep)}):\n" if keep else ":\n"
         yield TextChunk(intro)
         outcome = RankOutcome()
         shown: list[str] = []
@@ -212,80 +238,84 @@ class Session:
     # --- other ways to change the conversation -------------------------------------
     def feedback(self, item_id: str, kind: FeedbackKind) -> None:
         """Like, dislike or mark seen one item (from the UI's card buttons or the API)."""
-        item = self.rec.catalog.get(str(item_id))
-        if item is None:
-            raise InputError(f"unknown {self.rec.catalog.manifest.noun} id {item_id!r}")
-        turn = self._turn_no
-        if kind == "like":
-            self._prefs.like_item(item.id, item.display_title, turn, "feedback")
-        elif kind == "dislike":
-            self._prefs.dislike_item(item.id, item.display_title, turn, "feedback")
-        elif kind == "seen":
-            self._prefs.mark_seen(item.id, item.display_title, turn, "feedback")
-        else:
-            raise InputError(f"feedback must be 'like', 'dislike' or 'seen', not {kind!r}")
-        self._commit(None, [TurnRecord(0, "event", f"{kind} {item.id}")])
+        with self._locked():
+            item = self.rec.catalog.get(str(item_id))
+            if item is None:
+                raise InputError(f"unknown {self.rec.catalog.manifest.noun} id {item_id!r}")
+            turn = self._turn_no
+            if kind == "like":
+                self._prefs.like_item(item.id, item.display_title, turn, "feedback")
+            elif kind == "dislike":
+                self._prefs.dislike_item(item.id, item.display_title, turn, "feedback")
+            elif kind == "seen":
+                self._prefs.mark_seen(item.id, item.display_title, turn, "feedback")
+            else:
+                raise InputError(f"feedback must be 'like', 'dislike' or 'seen', not {kind!r}")
+            self._commit(None, [TurnRecord(0, "event", f"{kind} {item.id}")])
 
     def set_preference(self, kind: str, value: Any, op: str | None = None) -> None:
         """Edit the profile: ``kind`` is like_attr, dislike_attr, like_item, dislike_item, seen,
         or constraint (then ``value`` is a field name with ``op`` and the limit in a tuple)."""
-        p = self._prefs
-        turn = self._turn_no
-        if kind == "like_attr":
-            p.like_attr(str(value), turn, source="edit")
-        elif kind == "dislike_attr":
-            p.dislike_attr(str(value), turn, source="edit")
-        elif kind in ("like_item", "dislike_item", "seen"):
-            self.feedback(str(value), {"like_item": "like", "dislike_item": "dislike",
-                                       "seen": "seen"}[kind])  # type: ignore[arg-type]
-            return
-        elif kind == "constraint":
-            fieldname, limit = value
-            if fieldname not in self.rec.catalog.manifest.fields:
-                raise InputError(f"this catalog has no field {fieldname!r}")
-            p.set_constraint(Constraint(fieldname, op or "eq", limit, turn, source="edit"))  # type: ignore[arg-type]
-        else:
-            raise InputError(f"unknown preference kind {kind!r}")
-        self._commit(None, [TurnRecord(0, "event", f"set {kind} {value!r}")])
+        with self._locked():
+            p = self._prefs
+            turn = self._turn_no
+            if kind == "like_attr":
+                p.like_attr(str(value), turn, source="edit")
+            elif kind == "dislike_attr":
+                p.dislike_attr(str(value), turn, source="edit")
+            elif kind in ("like_item", "dislike_item", "seen"):
+                self.feedback(str(value), {"like_item": "like", "dislike_item": "dislike",
+                                           "seen": "seen"}[kind])  # type: ignore[arg-type]
+                return
+            elif kind == "constraint":
+                fieldname, limit = value
+                if fieldname not in self.rec.catalog.manifest.fields:
+                    raise InputError(f"this catalog has no field {fieldname!r}")
+                p.set_constraint(Constraint(fieldname, op or "eq", limit, turn, source="edit"))  # type: ignore[arg-type]
+            else:
+                raise InputError(f"unknown preference kind {kind!r}")
+            self._commit(None, [TurnRecord(0, "event", f"set {kind} {value!r}")])
 
     def remove_preference(self, kind: str, value: str) -> bool:
         """Remove one thing from the profile (attribute, item or constraint field)."""
-        p = self._prefs
-        gone: Any
-        if kind in ("like_attr", "dislike_attr", "attr"):
-            gone = p.drop_attr(value)
-        elif kind in ("like_item", "liked_item"):
-            gone = p.liked_items.pop(value, None)
-        elif kind in ("dislike_item", "disliked_item"):
-            gone = p.disliked_items.pop(value, None)
-        elif kind == "seen":
-            gone = p.seen_items.pop(value, None)
-        elif kind == "constraint":
-            gone = p.drop_constraints(value)
-        else:
-            raise InputError(f"unknown preference kind {kind!r}")
-        self._commit(None, [TurnRecord(0, "event", f"remove {kind} {value!r}")])
-        return bool(gone)
+        with self._locked():
+            p = self._prefs
+            gone: Any
+            if kind in ("like_attr", "dislike_attr", "attr"):
+                gone = p.drop_attr(value)
+            elif kind in ("like_item", "liked_item"):
+                gone = p.liked_items.pop(value, None)
+            elif kind in ("dislike_item", "disliked_item"):
+                gone = p.disliked_items.pop(value, None)
+            elif kind == "seen":
+                gone = p.seen_items.pop(value, None)
+            elif kind == "constraint":
+                gone = p.drop_constraints(value)
+            else:
+                raise InputError(f"unknown preference kind {kind!r}")
+            self._commit(None, [TurnRecord(0, "event", f"remove {kind} {value!r}")])
+            return bool(gone)
 
     def add_turn(self, role: str, text: str) -> None:
         """Record a past turn without replying (replaying a dialogue).
 
         User turns update the profile; items named in assistant turns count as recommended.
         """
-        if role not in ("user", "assistant"):
-            raise InputError("role must be 'user' or 'assistant'")
-        msg = clean_message(text, max(self.rec.settings.max_message_chars, 20000))
-        turn = self._turn_no + 1
-        u = self.rec.understander.parse(msg, self._prefs, turn)
-        if role == "user":
-            from chatrec.understand import apply
+        with self._locked():
+            if role not in ("user", "assistant"):
+                raise InputError("role must be 'user' or 'assistant'")
+            msg = clean_message(text, max(self.rec.settings.max_message_chars, 20000))
+            turn = self._turn_no + 1
+            u = self.rec.understander.parse(msg, self._prefs, turn)
+            if role == "user":
+                from chatrec.understand import apply
 
-            apply(u, self._prefs, turn)
-        else:
-            named = [m.item_id for m in u.liked_items + u.seen_items + u.disliked_items]
-            if named:
-                self._prefs.note_recommended(named)
-        self._commit(turn, [TurnRecord(0, role, msg)])
+                apply(u, self._prefs, turn)
+            else:
+                named = [m.item_id for m in u.liked_items + u.seen_items + u.disliked_items]
+                if named:
+                    self._prefs.note_recommended(named)
+            self._commit(turn, [TurnRecord(0, role, msg)])
 
     def rank(self, k: int = 10) -> list[Pick]:
         """The top-``k`` picks (k <= 100) for the current profile, without an LLM or text."""

@@ -341,7 +341,7 @@ def test_list_info_remove(tmp_path: Path, settings: Settings) -> None:
     rows = {r["name"]: r for r in list_user_catalogs(settings)}
     assert rows["books"]["kind"] == "user" and rows["books"]["items"] == 8
     assert rows["movies"]["kind"] == "shipped"
-    d = info("books", settings=settings, embedder=HashingEmbedder())
+    d = info("books", settings=settings)
     assert d["items"] == 8 and d["fields"]["genres"]["type"] == "list"
     assert ("classic", 6) in d["vocabulary_sample"][:2]
     assert d["index"]["vectors"] == 8 and d["index"]["complete"]

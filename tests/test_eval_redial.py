@@ -107,7 +107,7 @@ def test_linker_on_the_movies_catalog(movies_rec: Any) -> None:
 def test_replay_sample(movies_rec: Any, tmp_path: Path, network_attempts: Any) -> None:
     out = tmp_path / "r.json"
     code = redial.main(["--dialogues", str(SAMPLE), "--mentions", str(MENTIONS), "--split",
-                        "all", "--presets", "dense,fused", "--json", str(out), "--quiet",
+                        "all", "--presets", "fused", "--json", str(out), "--quiet",
                         "--data-dir", str(movies_rec.settings.data_dir)])
     assert code == 0
     res = json.loads(out.read_text())
@@ -119,7 +119,7 @@ def test_replay_sample(movies_rec: Any, tmp_path: Path, network_attempts: Any) -
     assert res["dialogues"] == 10 and res["rank_points"] == len(points)
     assert res["targets"] == sum(len(t.mentions) for t in points)
     assert 0.5 < res["linkable_share"] <= 1.0
-    for name in ("dense", "fused"):
+    for name in ("fused",):
         s = res["presets"][name]
         assert s["targets"] == res["targets"]
         assert 0.0 <= s["recall@1"] <= s["recall@10"] <= s["recall@50"] <= res["linkable_share"]

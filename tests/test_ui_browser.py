@@ -286,16 +286,12 @@ def _games_index_ready(index_dir: Path) -> bool:
         return True
     from chatrec.catalog import load_catalog
     from chatrec.embed import MiniLMEmbedder
-    from chatrec.index import collection_name
+    from chatrec.index import chroma_client, collection_name
     from chatrec.settings import Settings
 
     settings = Settings.load(env={}, data_dir=str(index_dir.parent))
     name = collection_name(load_catalog("games", settings), MiniLMEmbedder)  # type: ignore[arg-type]
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    client = chromadb.PersistentClient(path=str(index_dir),
-                                       settings=ChromaSettings(anonymized_telemetry=False))
+    client = chroma_client(settings)  # the shared client (same settings as the app's code)
     try:
         col = client.get_collection(name)
     except Exception:

@@ -68,6 +68,9 @@ def apply(u: Understanding, prefs: Preferences, turn: int) -> list[str]:
             lab = next(f.label for f in gone if f is not None)
             notes.append(f"Forgot what you said about {lab}.")
     for m in u.liked_items:
+        if m.via == "reference" and (m.item_id in prefs.disliked_items
+                                     or m.item_id in prefs.seen_items):
+            continue  # "more like those" does not undo a dislike or a "seen" given by card button
         prefs.like_item(m.item_id, m.label, turn, confidence=m.confidence)
         if m.via == "fuzzy":
             notes.append(f"I took {_quote(m.mention)} to mean {m.label}.")
