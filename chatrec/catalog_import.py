@@ -884,7 +884,8 @@ def _update_in_place(previous: Catalog, catalog: Catalog, embedder: Embedder, se
 
     The collection is renamed aside and marked incomplete first, and gets its final name and
     ``complete`` only at the end, so an interrupted update never leaves a collection that claims
-    to match a catalog it does not match.
+    to match a catalog it does not match. On failure the touched entries (saved first) are put
+    back and the collection gets its old name again: the previous version keeps its index.
     """
     from chatrec.index import INDEX_VERSION, chroma_client, collection_name, index_metadata
 
@@ -903,16 +904,25 @@ def _update_in_place(previous: Catalog, catalog: Catalog, embedder: Embedder, se
         return None
     t0 = time.perf_counter()
     meta.pop("hnsw:space", None)
+    original = dict(meta)
+    scalar = {f.name: f.type for f in catalog.manifest.fields.values()
+              if f.type in ("int", "float", "bool")}
+    removed = [i for i in old_hashes if i not in new_hashes]
+    reword = [i for i, h in new_hashes.items() if i not in old_hashes or old_hashes[i][0] != h[0]]
+    remeta = [i for i, h in new_hashes.items()
+              if i in old_hashes and old_hashes[i][0] == h[0] and old_hashes[i][1] != h[1]]
+    added = [i for i in reword if i not in old_hashes]
+    # what the change overwrites, to put back if it fails half-way (small: scales with the change)
+    touched = [i for i in (*removed, *reword, *remeta) if i in old_hashes]
+    backup: dict[str, list[Any]] = {"ids": [], "embeddings": [], "metadatas": []}
+    step = 1000
+    for start in range(0, len(touched), step):
+        got = col.get(ids=touched[start:start + step], include=["embeddings", "metadatas"])
+        for k in backup:
+            backup[k].extend(list(got[k]))
     tmp = f"chatrec-{catalog.name}-upd{INDEX_VERSION}-{secrets.token_hex(6)}"
     col.modify(name=tmp, metadata={**meta, "complete": False, "content_hash": catalog.content_hash})
     try:
-        scalar = {f.name: f.type for f in catalog.manifest.fields.values()
-                  if f.type in ("int", "float", "bool")}
-        removed = [i for i in old_hashes if i not in new_hashes]
-        reword = [i for i, h in new_hashes.items() if i not in old_hashes or old_hashes[i][0] != h[0]]
-        remeta = [i for i, h in new_hashes.items()
-                  if i in old_hashes and old_hashes[i][0] == h[0] and old_hashes[i][1] != h[1]]
-        step = 1000
         for start in range(0, len(removed), step):
             col.delete(ids=removed[start:start + step])
         done = 0
@@ -937,9 +947,20 @@ def _update_in_place(previous: Catalog, catalog: Catalog, embedder: Embedder, se
                     build_seconds=round(time.perf_counter() - t0, 2), incremental=True)
         col.modify(name=new_name, metadata=meta)
     except BaseException:
-        log.warning("incremental index update failed; the index is rebuilt on next use")
-        with contextlib.suppress(Exception):
-            client.delete_collection(tmp)
+        try:  # put the previous version back as it was
+            for start in range(0, len(added), step):
+                col.delete(ids=added[start:start + step])
+            for start in range(0, len(backup["ids"]), step):
+                sl = slice(start, start + step)
+                col.upsert(ids=backup["ids"][sl],
+                           embeddings=np.asarray(backup["embeddings"][sl], dtype=np.float32),
+                           metadatas=backup["metadatas"][sl])
+            col.modify(name=old_name, metadata=original)
+            log.warning("incremental index update failed; the previous index is restored")
+        except Exception:
+            log.warning("incremental index update failed; the index is rebuilt on next use")
+            with contextlib.suppress(Exception):
+                client.delete_collection(tmp)
         raise
     return new_name, len(reword)
 

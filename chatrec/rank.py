@@ -13,7 +13,7 @@ import json
 import logging
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +47,7 @@ class RankOutcome:
     reasons_replaced: int = 0  # model reasons replaced by template reasons (ungrounded)
     fallback: bool = False  # the code's ranking was used for some or all picks
     error: str | None = None
+    backend: str | None = None  # the backend that answered (or failed last)
     notes: list[str] = field(default_factory=list)
 
 
@@ -285,20 +286,34 @@ class Ranker:
 
     def stream(self, prefs: Preferences, request: str, cands: list[Candidate], n: int,
                backend: LLMBackend | None, *, llm_candidates: int = 6, reasons: bool = True,
-               outcome: RankOutcome | None = None) -> Iterator[Pick]:
-        """Yield final picks one by one (the model's valid ones as they stream, then the rest)."""
+               outcome: RankOutcome | None = None, fallback: LLMBackend | None = None,
+               reasons_for: Callable[[LLMBackend], bool] | None = None) -> Iterator[Pick]:
+        """Yield final picks one by one (the model's valid ones as they stream, then the rest).
+
+        When ``backend`` fails before giving any pick and a ``fallback`` backend is configured,
+        the fallback is asked instead; when both fail, the code's ranking answers alone.
+        """
         out = outcome if outcome is not None else RankOutcome()
         by_id = {c.item.id: c for c in cands}
         chosen: list[str] = []
-        if backend is not None and cands:
+        tried = [b for b in (backend, fallback) if b is not None]
+        for attempt, b in enumerate(tried):
+            if not cands or (attempt > 0 and (chosen or not out.error)):
+                break
+            if attempt > 0:
+                out.notes.append(f"{tried[0].name} failed ({(out.error or '')[:80]}); "
+                                 f"{b.name} answered instead.")
+                out.error = None
+            with_reasons = reasons_for(b) if reasons_for is not None else reasons
             shown = cands[: max(llm_candidates, n)]
             out.llm_used = True
+            out.backend = b.name
             parser = PickStreamParser()
             try:
-                stream = backend.stream_json(
-                    self.messages(prefs, request, shown, n, reasons),
-                    pick_schema([c.item.id for c in shown], n, reasons),
-                    max_tokens=(30 + 34 * n) if reasons else (16 + 12 * n))
+                stream = b.stream_json(
+                    self.messages(prefs, request, shown, n, with_reasons),
+                    pick_schema([c.item.id for c in shown], n, with_reasons),
+                    max_tokens=(30 + 34 * n) if with_reasons else (16 + 12 * n))
                 for chunk in stream:
                     for obj in parser.feed(chunk):
                         pick = self._validate(obj, by_id, {c.item.id for c in shown}, chosen,
@@ -313,10 +328,10 @@ class Ranker:
                         break
             except BackendError as e:
                 out.error = str(e)
-                log.warning("LLM ranking failed: %s", e)
+                log.warning("LLM ranking failed (%s): %s", b.name, e)
             except Exception as e:  # a backend bug must not cost the user their answer
                 out.error = f"{type(e).__name__}: {e}"
-                log.exception("LLM ranking crashed")
+                log.exception("LLM ranking crashed (%s)", b.name)
             out.llm_valid = len(chosen)
         for c in cands:
             if len(chosen) >= n:
@@ -341,7 +356,7 @@ class Ranker:
     def diagnostics(out: RankOutcome) -> dict[str, Any]:
         return {"llm_used": out.llm_used, "llm_valid": out.llm_valid,
                 "llm_dropped": out.llm_dropped[:10], "reasons_replaced": out.reasons_replaced,
-                "fallback": out.fallback, "error": out.error}
+                "fallback": out.fallback, "error": out.error, "backend": out.backend}
 
     def _validate(self, obj: dict[str, Any], by_id: dict[str, Candidate], shown: set[str],
                   chosen: list[str], prefs: Preferences, out: RankOutcome) -> Pick | None:

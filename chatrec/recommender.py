@@ -56,6 +56,7 @@ class Recommender:
         self.store: SessionStore = store or SQLiteStore(self.settings.sessions_path)
         self._llm = llm
         self._llm_error: str | None = None
+        self._fallback: LLMBackend | None = None
         self._llm_lock = threading.Lock()
         self._session_locks: dict[str, threading.RLock] = {}
         self._session_locks_guard = threading.Lock()
@@ -112,6 +113,22 @@ class Recommender:
             except OSError:
                 return False
         return True
+
+    def fallback_llm(self) -> LLMBackend | None:
+        """The configured fallback backend (settings.fallback_backend), or None."""
+        fb = self.settings.fallback_backend
+        if not fb or fb == self.settings.backend or not self.settings.use_llm:
+            return None
+        with self._llm_lock:
+            if self._fallback is None:
+                from chatrec.llm import create_backend
+
+                try:
+                    self._fallback = create_backend(fb, self.settings)
+                except BackendError as e:
+                    log.warning("fallback backend %s unavailable: %s", fb, e)
+                    return None
+            return self._fallback
 
     def backend_for_turn(self) -> tuple[LLMBackend | None, str | None]:
         """The backend to use now, or None with a note saying why the code ranks alone."""

@@ -216,11 +216,12 @@ class Session:
         yield TextChunk(intro)
         outcome = RankOutcome()
         shown: list[str] = []
-        reasons = backend is not None and rec.llm_writes_reasons(backend)
-        diag["llm_reasons"] = reasons
+        diag["llm_reasons"] = backend is not None and rec.llm_writes_reasons(backend)
+        fallback = rec.fallback_llm() if backend is not None else None
         for pick in rec.ranker.stream(self._prefs, u.positive_text or msg, cands, n, backend,
                                       llm_candidates=rec.settings.llm_candidates,
-                                      reasons=reasons, outcome=outcome):
+                                      reasons_for=rec.llm_writes_reasons, outcome=outcome,
+                                      fallback=fallback):
             item = rec.catalog.items[pick.item_id]
             bad = violations(item, self._prefs, rec.catalog)
             if bad:  # defence in depth: never show an item that breaks the profile
@@ -230,6 +231,8 @@ class Session:
             yield PickEvent(pick)
             yield TextChunk(f"{len(shown)}. {pick.title}: {pick.reason}\n")
         diag.update(rec.ranker.diagnostics(outcome))
+        if outcome.backend and outcome.backend != used[0]:
+            used[0] = outcome.backend
         if outcome.notes:
             notes.extend(outcome.notes)
             yield TextChunk("\n" + " ".join(outcome.notes))

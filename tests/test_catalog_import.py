@@ -253,6 +253,13 @@ def test_a_failed_import_leaves_the_previous_version(tmp_path: Path, settings: S
         update("books", changed, settings=settings, embedder=Boom())
     assert (settings.data_dir / "catalogs" / "books" / "items.jsonl.gz").read_bytes() == before
     no_leftovers(settings)
+    from chatrec.index import chroma_client, collection_name
+
+    client = chroma_client(settings)
+    old_name = collection_name(load_catalog("books", settings), HashingEmbedder())
+    assert [c if isinstance(c, str) else c.name for c in client.list_collections()] == [old_name]
+    col = client.get_collection(old_name)  # the previous index, restored: nothing to re-embed
+    assert col.count() == 8 and (col.metadata or {}).get("complete") is True
     _, reply = chat(settings, "books", "a sci-fi book set in space")  # the old version works
     assert reply.picks
 

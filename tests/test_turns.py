@@ -149,3 +149,21 @@ def test_rank_and_add_turn_for_replay(movies_rec) -> None:  # type: ignore[no-un
     picks = s.rank(50)
     assert len(picks) == 50
     assert "2571" not in {p.item_id for p in picks}
+
+
+def test_failed_backend_hands_over_to_the_fallback(movies_rec) -> None:  # type: ignore[no-untyped-def]
+    from chatrec.profile import Preferences
+    from chatrec.rank import RankOutcome
+
+    prefs = Preferences()
+    prefs.like_item("109487", "Interstellar (2014)", 1)
+    cands = movies_rec.generator.generate(prefs, "", k=12)
+    primary = FakeLLM([BackendUnavailable("connection refused")])
+    primary.name = "openai:test"
+    backup = FakeLLM()
+    out = RankOutcome()
+    picks = list(movies_rec.ranker.stream(prefs, "space", cands, 4, primary, fallback=backup,
+                                          outcome=out))
+    assert len(picks) == 4 and out.backend == "fake" and out.error is None
+    assert any("openai:test failed" in n and "fake answered instead" in n for n in out.notes)
+    assert len(backup.calls) == 1
