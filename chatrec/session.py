@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import time
 import unicodedata
 from collections.abc import Iterator
@@ -27,12 +28,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FeedbackKind = Literal["like", "dislike", "seen"]
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 def clean_message(text: str, max_chars: int) -> str:
     """Strip control characters and surrounding space; refuse empty or over-long messages."""
     if not isinstance(text, str):
         raise InputError("a message must be text")
+    text = _ANSI.sub("", text)  # terminal colour codes pasted along with text
     t = "".join(c if (c in "\n\t" or unicodedata.category(c)[0] != "C") else " " for c in text)
     t = t.strip()
     if not t:

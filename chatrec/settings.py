@@ -44,6 +44,8 @@ class Settings:
     llm_timeout_s: float = 60.0
     llm_max_retries: int = 2
     fallback_backend: str | None = None  # e.g. "local": used when the primary backend fails
+    chroma_url: str | None = None  # e.g. http://chroma:8000: a Chroma server instead of the embedded index
+    database_url: str | None = None  # e.g. postgresql://u:p@db/chatrec: sessions there instead of SQLite
     # recommending
     n_picks: int = 4  # picks per reply
     llm_candidates: int = 6  # how many of the code's top candidates the LLM sees

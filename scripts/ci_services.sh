@@ -5,6 +5,7 @@
 #
 #   scripts/ci_services.sh            # defaults below; override with the variables
 #   export CHATREC_TEST_DATABASE_URL=$(scripts/ci_services.sh | tail -1)
+#   CHATREC_PG_NO_INSTALL=1 scripts/ci_services.sh   # start only; exit 3 if not installed
 #
 # The Chroma server is not started here: the tests start their own `chroma run` on loopback.
 set -euo pipefail
@@ -18,6 +19,10 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 if ! command -v pg_ctlcluster >/dev/null 2>&1 || ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
+    if [ -n "${CHATREC_PG_NO_INSTALL:-}" ]; then
+        echo "ci_services: PostgreSQL is not installed (and CHATREC_PG_NO_INSTALL is set)" >&2
+        exit 3
+    fi
     echo "ci_services: installing postgresql (apt)" >&2
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql >/dev/null
