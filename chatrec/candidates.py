@@ -98,8 +98,11 @@ class CandidateGenerator:
                 val = (1 - COUNT_SHARE) * _minmax(cat) + COUNT_SHARE * lc if float(cat.max()) > 0 else lc
             else:
                 val = cat
-            self._prior = {i: float(v) for i, v in zip(ids, val, strict=True)}
-            self._popular = sorted(ids, key=lambda i: -self._prior[i])  # type: ignore[index]
+            prior = {i: float(v) for i, v in zip(ids, val, strict=True)}
+            # publish the ranking before the prior: a concurrent caller that sees the prior
+            # set (and skips this block) must also find the ranking ready
+            self._popular = sorted(ids, key=lambda i: -prior[i])
+            self._prior = prior
         return self._prior
 
     def popular(self, n: int) -> list[str]:

@@ -111,10 +111,11 @@ def report(name: str, run: Run, seconds: float) -> None:
 
 
 # --- games: a module-scoped Recommender on the shared index ---------------------------------
-def _games_index_state(data_dir: Path) -> tuple[str, int]:
-    """("complete" | "building" | "missing", items written so far), read without touching the
-    index: opening an incomplete one through VectorIndex.open would delete and rebuild it, under
-    the feet of the process that is building it."""
+def _games_index_state(data_dir: Path) -> tuple[str, float]:
+    """("complete" | "building" | "missing", when the index files last changed), read without
+    touching the index: opening an incomplete one through VectorIndex.open would delete and
+    rebuild it under the feet of the process building it (and ``count()`` on a collection that
+    another process is writing can crash chroma), so only the collection's metadata is read."""
     from chatrec.catalog import load_catalog
     from chatrec.embed import MiniLMEmbedder
     from chatrec.index import chroma_client, collection_name
@@ -123,11 +124,13 @@ def _games_index_state(data_dir: Path) -> tuple[str, int]:
     settings = Settings.load(env={}, data_dir=str(data_dir))
     catalog = load_catalog("games", settings)
     name = collection_name(catalog, MiniLMEmbedder())
+    changed = max((f.stat().st_mtime for f in settings.index_dir.rglob("*") if f.is_file()),
+                  default=0.0)
     try:
         col = chroma_client(settings).get_collection(name)
     except Exception:
-        return "missing", 0
-    return ("complete" if (col.metadata or {}).get("complete") else "building"), int(col.count())
+        return "missing", changed
+    return ("complete" if (col.metadata or {}).get("complete") else "building"), changed
 
 
 @pytest.fixture(scope="module")
@@ -142,17 +145,15 @@ def games_rec(shared_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -
 
     wait = float(os.environ.get("CHATREC_TEST_INDEX_WAIT_S", INDEX_WAIT_S))
     deadline = time.monotonic() + wait
-    state, count = _games_index_state(shared_data_dir)
-    last_change = time.monotonic()
+    state, changed = _games_index_state(shared_data_dir)
     while state == "building" and time.monotonic() < deadline:
-        if time.monotonic() - last_change > STALL_S:
-            break  # an abandoned build: nobody is writing
+        if time.time() - changed > STALL_S:
+            break  # an abandoned build: nobody has written for a while
         time.sleep(min(10.0, max(0.0, deadline - time.monotonic())))
-        state, now = _games_index_state(shared_data_dir)
-        if now != count:
-            count, last_change = now, time.monotonic()
+        state, changed = _games_index_state(shared_data_dir)
     if state != "complete":
-        pytest.skip(f"the games index in {shared_data_dir} is {state} ({count} items written); "
+        idle = time.time() - changed
+        pytest.skip(f"the games index in {shared_data_dir} is {state} (files idle {idle:.0f} s); "
                     f"build it first: CHATREC_DATA_DIR={shared_data_dir} python -m chatrec index games")
     settings = Settings.load(env={}, data_dir=str(shared_data_dir))
     store = SQLiteStore(tmp_path_factory.mktemp("games-sessions") / "s.sqlite3")

@@ -9,9 +9,10 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m chatrec.eval")
     sub = p.add_subparsers(dest="suite", required=True)
-    from chatrec.eval import bench
+    from chatrec.eval import bench, redial
 
     bench.add_arguments(sub.add_parser("bench", help="speed and memory figures"))
+    redial.add_arguments(sub.add_parser("redial", help="ReDial replay: Recall@k of rank()"))
     args = p.parse_args(argv)
     return int(args.func(args))
 
