@@ -21,6 +21,8 @@ REQUIRED: dict[str, frozenset[str]] = {
     "order_user": frozenset({"profile", "request", "candidates", "n"}),
     "answer_system": frozenset({"noun"}),
     "answer_user": frozenset({"profile", "item", "question"}),
+    "extract_system": frozenset({"noun", "fields"}),
+    "extract_user": frozenset({"message"}),
 }
 
 

@@ -88,6 +88,23 @@ class Recommender:
             return lock
 
     # --- the LLM ----------------------------------------------------------------------
+    def understand(self, text: str, prefs: Preferences, turn: int) -> Understanding:
+        """The deterministic reading of ``text``; with a capable backend (settings.llm_extract),
+        the LLM extractor's catalog-checked additions merged under it (never over it)."""
+        u = self.understander.parse(text, prefs, turn)
+        if not self.settings.use_llm or self.settings.llm_extract == "off":
+            return u
+        try:
+            backend = self.llm()
+        except BackendError:
+            return u
+        from chatrec.understand.llm_extract import refine, should_extract
+
+        if not should_extract(backend, self.settings.llm_extract):
+            return u
+        return refine(u, backend, text, prefs, self.catalog, self.prompts,
+                      titles=self.understander.titles, turn=turn)
+
     @property
     def backend_name(self) -> str:
         return self.settings.backend

@@ -117,7 +117,7 @@ class Session:
         t0 = time.perf_counter()
         turn = self._turn_no + 1
         before = self._prefs.to_dict()
-        u = self.rec.understander.parse(msg, self._prefs, turn)
+        u = self.rec.understand(msg, self._prefs, turn)
         from chatrec.understand import apply
 
         notes = apply(u, self._prefs, turn)

@@ -54,6 +54,9 @@ class Settings:
     # does the model write the reasons? "auto": yes, except for small local models (< 1 GB
     # GGUF), which only order the candidates (their reasons are rarely grounded, and cost ~2 s)
     llm_reasons: str = "auto"  # auto | on | off
+    # the LLM extractor (chatrec/understand/llm_extract.py), merged under the deterministic
+    # understanding: "auto" = capable backends only (remote, or a local GGUF >= 1 GB)
+    llm_extract: str = "auto"  # auto | on | off
     # input and serving
     max_message_chars: int = 2000
     host: str = "127.0.0.1"
@@ -106,6 +109,9 @@ class Settings:
         if self.llm_reasons not in {"auto", "on", "off"}:
             raise ConfigError(f"llm_reasons={self.llm_reasons!r}; use auto, on or off "
                               "(CHATREC_LLM_REASONS)")
+        if self.llm_extract not in {"auto", "on", "off"}:
+            raise ConfigError(f"llm_extract={self.llm_extract!r}; use auto, on or off "
+                              "(CHATREC_LLM_EXTRACT)")
         if self.max_message_chars < 10:
             raise ConfigError("max_message_chars must be at least 10 (CHATREC_MAX_MESSAGE_CHARS)")
 
