@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.chatrec-installed
 LLAMA_FIX := --no-cache-dir --force-reinstall --no-deps llama-cpp-python==0.3.36 --config-settings=cmake.args=-DGGML_NATIVE=OFF
 
-.PHONY: setup run test test-fast lint bench index check clean browser
+.PHONY: setup run test test-fast lint bench bench-import index check clean browser
 
 setup: $(STAMP)
 
@@ -48,6 +48,9 @@ check: setup
 
 bench: setup
 	$(BIN)/python -m chatrec.eval bench
+
+bench-import: setup
+	$(BIN)/python -m chatrec.eval.bench_import
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

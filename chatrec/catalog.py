@@ -687,6 +687,13 @@ def _resolve(name_or_path: str | Path, settings: Settings | None) -> Path:
     return dirs[name_or_path].resolve()
 
 
+def add(*args: Any, **kwargs: Any) -> Any:
+    """Import a CSV / JSONL file as a user catalog: :func:`chatrec.catalog_import.add`."""
+    from chatrec.catalog_import import add as _add
+
+    return _add(*args, **kwargs)
+
+
 def load_catalog(name_or_path: str | Path, settings: Settings | None = None) -> Catalog:
     """A catalog by name (see :func:`catalog_dirs`) or by folder path, validated.
 

@@ -1,4 +1,4 @@
-"""The command line: ``python -m chatrec chat|index|serve|check|sessions``."""
+"""The command line: ``python -m chatrec chat|index|serve|check|sessions|catalog``."""
 
 from __future__ import annotations
 
@@ -192,6 +192,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ss = sub.add_parser("sessions", help="list stored sessions")
     ss.add_argument("--limit", type=int, default=20)
     ss.set_defaults(func=cmd_sessions)
+    from chatrec.catalog_cli import add_catalog_parser
+
+    add_catalog_parser(sub)  # catalog add|update|list|info|remove (docs/own-catalog.md)
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")

@@ -187,6 +187,12 @@ def _drop_old(client: Any, catalog_name: str, keep: str) -> None:
     for c in client.list_collections():
         cname = c if isinstance(c, str) else c.name
         if cname.startswith(prefix) and cname != keep:
+            try:
+                owner = (client.get_collection(cname).metadata or {}).get("catalog")
+            except Exception:
+                continue
+            if owner not in (None, catalog_name):
+                continue  # "chatrec-books-fr-..." belongs to catalog "books-fr", not "books"
             log.info("dropping old index %s", cname)
             client.delete_collection(cname)
 

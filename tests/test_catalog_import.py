@@ -154,11 +154,10 @@ def test_latin1_needs_the_flag(tmp_path: Path, settings: Settings) -> None:
 
 
 def test_tab_and_comma_files_are_sniffed(tmp_path: Path) -> None:
-    spec_kw: dict[str, Any] = {}
     from chatrec.catalog_import import ImportSpec
 
     tsv = write(tmp_path / "a.tsv", 'id\ttitle\ttags\n1\t"A, B"\tx|y\n2\tC\t["p", "q"]\n')
-    parsed = parse_file(tsv, ImportSpec(text=["tags"], **spec_kw), "a")
+    parsed = parse_file(tsv, ImportSpec(text=["tags"]), "a")
     assert [it["title"] for it in parsed.items] == ["A, B", "C"]
     assert parsed.items[1]["meta"]["tags"] == ["p", "q"]  # a JSON array cell
     csv_ = write(tmp_path / "b.csv", 'id,title,genres\n1,"X; Y",drama\n2,Z,comedy|drama\n')
