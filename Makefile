@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.chatrec-installed
 LLAMA_FIX := --no-cache-dir --force-reinstall --no-deps llama-cpp-python==0.3.36 --config-settings=cmake.args=-DGGML_NATIVE=OFF
 
-.PHONY: setup run test test-fast lint bench bench-import index check clean browser
+.PHONY: setup run test test-fast lint bench bench-import bench-deploy services index check clean browser
 
 setup: $(STAMP)
 
@@ -33,8 +33,10 @@ run: setup
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
+# PostgreSQL (Debian package, loopback) for tests/test_deploy.py; started if needed
 test: setup browser
-	$(BIN)/python -m pytest
+	CHATREC_TEST_DATABASE_URL=$${CHATREC_TEST_DATABASE_URL:-$$(scripts/ci_services.sh | tail -1)} \
+		$(BIN)/python -m pytest
 
 test-fast: setup
 	$(BIN)/python -m pytest -m "not slow and not server and not browser"
@@ -51,6 +53,12 @@ bench: setup
 
 bench-import: setup
 	$(BIN)/python -m chatrec.eval.bench_import
+
+services:
+	scripts/ci_services.sh
+
+bench-deploy: setup
+	CHATREC_TEST_DATABASE_URL=$$(scripts/ci_services.sh | tail -1) $(BIN)/python -m chatrec.eval.bench_deploy
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

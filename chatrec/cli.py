@@ -156,9 +156,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_sessions(args: argparse.Namespace) -> int:
     from chatrec.settings import Settings
-    from chatrec.store import SQLiteStore
+    from chatrec.store_sql import open_store
 
-    store = SQLiteStore(Settings.load().sessions_path)
+    store = open_store(Settings.load())
     for sid, cat, updated in store.list_sessions(args.limit):
         import time
 

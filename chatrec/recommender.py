@@ -25,7 +25,7 @@ from chatrec.prompts import load_prompts
 from chatrec.rank import Ranker, describe_item
 from chatrec.session import Session
 from chatrec.settings import Settings
-from chatrec.store import SessionStore, SQLiteStore
+from chatrec.store import SessionStore
 
 if TYPE_CHECKING:
     from chatrec.understand import Understanding
@@ -53,7 +53,11 @@ class Recommender:
         from chatrec.understand import Understander
 
         self.understander = Understander(self.catalog)
-        self.store: SessionStore = store or SQLiteStore(self.settings.sessions_path)
+        if store is None:  # SQLite under the data dir, or database_url (e.g. PostgreSQL)
+            from chatrec.store_sql import open_store
+
+            store = open_store(self.settings)
+        self.store: SessionStore = store
         self._llm = llm
         self._llm_error: str | None = None
         self._fallback: LLMBackend | None = None

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -45,7 +46,7 @@ class Settings:
     llm_max_retries: int = 2
     fallback_backend: str | None = None  # e.g. "local": used when the primary backend fails
     chroma_url: str | None = None  # e.g. http://chroma:8000: a Chroma server instead of the embedded index
-    database_url: str | None = None  # e.g. postgresql://u:p@db/chatrec: sessions there instead of SQLite
+    database_url: str | None = field(default=None, repr=False)  # postgresql://u:p@db/chatrec: sessions
     # recommending
     n_picks: int = 4  # picks per reply
     llm_candidates: int = 6  # how many of the code's top candidates the LLM sees
@@ -128,6 +129,8 @@ class Settings:
         d = {f.name: getattr(self, f.name) for f in fields(self)}
         if d.get("openai_api_key"):
             d["openai_api_key"] = "***"
+        if d.get("database_url"):  # postgresql://user:***@host/db
+            d["database_url"] = re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", str(d["database_url"]))
         return {k: (str(v) if isinstance(v, Path) else v) for k, v in d.items()}
 
 

@@ -23,8 +23,7 @@ from typing import Any
 import pytest
 
 from chatrec.errors import ConfigError, SessionError
-from chatrec.eval.bench_deploy import (free_port, get_json, post_json, start_app, start_chroma,
-                                       stop, wait_http)
+from chatrec.eval.bench_deploy import free_port, get_json, post_json, start_app, start_chroma, stop, wait_http
 from chatrec.settings import Settings
 from chatrec.store import SQLiteStore, TurnRecord
 from chatrec.store_sql import SQLStore, open_store
@@ -64,8 +63,9 @@ def pg_url() -> str:
     lines = out.stdout.strip().splitlines()
     if out.returncode != 0 or not lines:
         pytest.skip("no PostgreSQL: CHATREC_TEST_DATABASE_URL is unset and "
-                    "scripts/ci_services.sh could not start one (run it as root first: it "
-                    f"installs the Debian package): {out.stderr.strip()[-500:]}")
+                    "scripts/ci_services.sh could not start a local one (run that script "
+                    "first: it also installs the Debian package; or set "
+                    f"CHATREC_TEST_DATABASE_URL): {out.stderr.strip()[-500:]}")
     url = lines[-1]
     why = _pg_reachable(url)
     if why:
@@ -283,7 +283,7 @@ def test_index_on_chroma_server_matches_embedded(movies_on_server: Any, chroma_u
     status, cols = get_json(chroma_url + "/api/v2/tenants/default_tenant/databases/"
                             "default_database/collections")
     assert status == 200, cols
-    assert server.collection.name in {c["name"] for c in cols}  # type: ignore[attr-defined]
+    assert server.collection.name in {c["name"] for c in cols}
     embedded = VectorIndex.open(server.catalog, server.embedder,
                                 Settings.load(env={}, data_dir=str(shared_data_dir)))
     assert embedded.collection.name == server.collection.name  # same collection naming

@@ -164,7 +164,7 @@ def post_json(url: str, body: dict[str, Any], timeout: float = 300) -> tuple[int
             return int(e.code), {"detail": raw.decode(errors="replace")[:500]}
 
 
-def get_json(url: str, timeout: float = 60) -> tuple[int, dict[str, Any]]:
+def get_json(url: str, timeout: float = 60) -> tuple[int, Any]:
     try:
         with urllib.request.urlopen(url, timeout=timeout) as r:
             return int(r.status), json.loads(r.read())
@@ -226,10 +226,15 @@ def throughput(database_url: str, chroma_url: str, catalog: str, work: Path, n_c
         for n, (p, proc) in enumerate(zip(ports, procs, strict=True)):
             wait_http(f"http://127.0.0.1:{p}/healthz", proc, 300, f"app.py #{n}",
                       work / f"app{processes}-{n}.log")
-        for p in ports:  # load the catalog and index in every process before timing
-            status, body = post_json(f"http://127.0.0.1:{p}/api/chat", {"message": "warm up"})
-            if status != 200:
-                raise RuntimeError(f"warm-up turn failed on port {p}: {body}")
+        for p in ports:  # every process: load the catalog and models, run each script once
+            for chat in CHATS:
+                sid = None
+                for msg in chat:
+                    status, body = post_json(f"http://127.0.0.1:{p}/api/chat",
+                                             {"message": msg, **({"session_id": sid} if sid else {})})
+                    if status != 200:
+                        raise RuntimeError(f"warm-up turn failed on port {p}: {body}")
+                    sid = body["session_id"]
         lat: list[float] = []
         errors: list[str] = []
         lock = threading.Lock()
@@ -306,7 +311,8 @@ def run(args: argparse.Namespace) -> int:
                     t = throughput(db, chroma_url, args.catalog, work, args.chats, args.clients, n)
                     results["throughput"].append(t)
                     print(f"throughput, {n} app process{'es' if n > 1 else ''} ({t['clients']} "
-                          f"clients, fake LLM): {t['turns_per_s']:.2f} turns/s   p50 {t['p50_s']} s"
+                          f"clients, load {os.getloadavg()[0]:.1f}, "
+                          f"fake LLM): {t['turns_per_s']:.2f} turns/s   p50 {t['p50_s']} s"
                           f"   p95 {t['p95_s']} s   ({t['turns']} turns, {t['errors']} errors)",
                           flush=True)
                     if t["first_error"]:
@@ -328,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", choices=["retrieval", "throughput"])
     p.add_argument("--queries", type=int, default=120, help="timed queries per side")
     p.add_argument("--k", type=int, default=200, help="neighbours per query (retrieve_k)")
-    p.add_argument("--chats", type=int, default=24, help="two-turn conversations per run")
+    p.add_argument("--chats", type=int, default=40, help="two-turn conversations per run")
     p.add_argument("--clients", type=int, default=4, help="concurrent HTTP clients")
     p.add_argument("--database-url")
     p.add_argument("--data-dir", help="where the indexes are (default: CHATREC_DATA_DIR)")
