@@ -7,6 +7,7 @@ Every turn is written to the session store before the reply is returned.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import re
 import time
@@ -53,6 +54,7 @@ class Session:
                  turns: list[TurnRecord], turn_no: int) -> None:
         self.rec = rec
         self.session_id = session_id
+        self._synced = self._fingerprint({"prefs": prefs.to_dict(), "turn": turn_no}, len(turns))
         self._prefs = prefs
         self._turns = turns
         self._turn_no = turn_no
@@ -68,10 +70,15 @@ class Session:
             raise SessionError("this conversation is busy with another request; try again")
         try:
             stored = self.rec.store.load(self.session_id)
-            if stored is not None:
+            if stored is not None and \
+                    self._fingerprint(stored.state, len(stored.turns)) != self._synced:
+                # someone else (another request, another process) changed it: take theirs;
+                # otherwise keep this object's profile, including direct edits made through
+                # ``session.preferences``
                 self._prefs = Preferences.from_dict(stored.state.get("prefs", {}))
                 self._turn_no = int(stored.state.get("turn", 0))
                 self._turns = stored.turns
+                self._synced = self._fingerprint(stored.state, len(stored.turns))
             yield
         finally:
             lock.release()
@@ -337,5 +344,11 @@ class Session:
     def _commit(self, turn: int | None, records: list[TurnRecord]) -> None:
         if turn is not None:
             self._turn_no = turn
-        self.rec.store.append(self.session_id, self.state(), records)  # numbers the records
+        state = self.state()
+        self.rec.store.append(self.session_id, state, records)  # numbers the records
         self._turns.extend(records)
+        self._synced = self._fingerprint(state, len(self._turns))
+
+    @staticmethod
+    def _fingerprint(state: dict[str, Any], n_turns: int) -> str:
+        return f"{n_turns}:{json.dumps(state, sort_keys=True)}"

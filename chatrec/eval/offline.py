@@ -111,7 +111,7 @@ def time_split(rows: RatingRows, train_share: float = 0.8) -> np.ndarray:
     starts = np.flatnonzero(np.r_[True, users[1:] != users[:-1]])
     ends = np.r_[starts[1:], len(users)]
     for s, e in zip(starts, ends, strict=True):
-        n_train = max(1, int(math.floor(train_share * (e - s))))
+        n_train = max(1, math.floor(train_share * (e - s)))
         mask[order[s:s + n_train]] = True
     return mask
 
@@ -128,8 +128,8 @@ def plug_collab(rec: Recommender, model: CollaborativeModel | None) -> None:
     rec.collab = model
     gen = rec.generator
     gen.collab = model
-    gen._prior = None  # noqa: SLF001 - recomputed from the new model's counts
-    gen._popular = None  # noqa: SLF001
+    gen._prior = None  # recomputed from the new model's counts
+    gen._popular = None
 
 
 def make_recommender(catalog: str, backend: str, data_dir: str | Path) -> Recommender:

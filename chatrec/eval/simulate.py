@@ -72,7 +72,7 @@ OPEN_NO_SEEDS = ("Recommend me a movie. {attr}", "I'm looking for a movie. {attr
 REJECT = ("No, not those.", "None of those are what I have in mind.",
           "Hmm, not quite.", "Those aren't it.")
 ATTR = {
-    "genre": ("I'd like something {v}.", "It should be a {v} movie.", "I'm in the mood for {v}."),
+    "genre": ("I'd like a {v} film.", "It should be a {v} movie.", "I'm in the mood for {v}."),
     "decade": ("It should be from the {v}.", "Something from the {v}.",
                "I'm thinking of a film from the {v}."),
     "tag": ("Something with {v}.", "I want a movie about {v}.", "Ideally with {v} in it."),
@@ -114,14 +114,16 @@ def target_attributes(item: Item, rng: random.Random, max_tags: int = 6) -> list
     genres = [g for g in item.values("genres") if g and g != "(no genres listed)"]
     rng.shuffle(genres)
     tw = title_words(item.title)
+    taken = {g.lower() for g in genres}
     tags: list[str] = []
     for t in item.values("tags") + item.values("keywords"):
         t = t.strip()
         words = set(_WORD.findall(t.lower()))
         if (not t or len(t) > 40 or words & tw or t.lower() in item.title.lower()
-                or t.lower() in {x.lower() for x in tags}):
+                or t.lower() in taken):
             continue
         tags.append(t)
+        taken.add(t.lower())
     tags = tags[:max_tags]
     out: list[tuple[str, str]] = []
     if genres:
@@ -201,7 +203,7 @@ def simulate_one(rec: Recommender, user: SimUser, k: int, max_turns: int, seed: 
         t0 = time.perf_counter()
         try:
             reply = session.send(msg)
-        except Exception as e:  # noqa: BLE001 - a failed turn is a recorded miss
+        except Exception as e:  # a failed turn is a recorded miss
             out.error = f"{type(e).__name__}: {e}"
             out.turns = turn
             break
