@@ -1,0 +1,135 @@
+"""Fault injection end to end: a misbehaving OpenAI-compatible server made here, on loopback, and
+full conversation turns through the public API. Each fault class: what the user sees."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+MODE = {"fault": "ok"}
+
+
+def _sse(payload: dict) -> bytes:
+    return f"data: {json.dumps(payload)}\n\n".encode()
+
+
+class Misbehaving(BaseHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:  # quiet
+        pass
+
+    def do_POST(self) -> None:
+        n = int(self.headers.get("Content-Length", 0))
+        body = json.loads(self.rfile.read(n) or b"{}")
+        fault = MODE["fault"]
+        if fault == "hang":
+            time.sleep(5)
+            return
+        if fault in ("500", "429"):
+            self.send_response(int(fault))
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b'{"error": {"message": "injected failure"}}')
+            return
+        if fault == "garbage":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b"<html>this is not the API you are looking for</html>")
+            return
+        # a well-formed streamed tool call whose arguments are "wrong" for the fault at hand
+        ids = body["tools"][0]["function"]["parameters"]["properties"]["picks"]["items"]
+        enum = ids["properties"]["id"]["enum"] if "properties" in ids else ids["enum"]
+        if fault == "outside":
+            args = {"picks": [{"id": "999999999", "reason": "An invented film about space"}]}
+        elif fault == "empty":
+            args = {}
+        else:
+            args = {"picks": [{"id": i, "reason": "A Sci-Fi adventure in space"} for i in enum[:4]]}
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        call = {"index": 0, "id": "call_1", "type": "function",
+                "function": {"name": body["tools"][0]["function"]["name"],
+                             "arguments": json.dumps(args)}}
+        self.wfile.write(_sse({"id": "x", "object": "chat.completion.chunk", "created": 0,
+                               "model": "m", "choices": [{"index": 0, "delta": {
+                                   "role": "assistant", "tool_calls": [call]},
+                                   "finish_reason": None}]}))
+        self.wfile.write(_sse({"id": "x", "object": "chat.completion.chunk", "created": 0,
+                               "model": "m", "choices": [{"index": 0, "delta": {},
+                                                          "finish_reason": "tool_calls"}]}))
+        self.wfile.write(b"data: [DONE]\n\n")
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Misbehaving)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    yield f"http://127.0.0.1:{srv.server_address[1]}/v1"
+    srv.shutdown()
+
+
+@pytest.fixture(scope="module")
+def rec(server: str, shared_data_dir: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    from chatrec.recommender import Recommender
+    from chatrec.settings import Settings
+    from chatrec.store import SQLiteStore
+
+    settings = Settings.load(env={}, data_dir=str(shared_data_dir), openai_base_url=server,
+                             openai_api_key="sk-test-secret-key", llm_timeout_s=2.0,
+                             llm_max_retries=1, structured_output="function_calling")
+    store = SQLiteStore(tmp_path_factory.mktemp("faults") / "s.sqlite3")
+    return Recommender("movies", "openai:test-model", settings=settings, store=store)
+
+
+# fault -> (how picks are made, words in the reply)
+FAULTS = [
+    ("ok", {"llm"}, None),
+    ("500", {"code"}, "language model failed"),
+    ("429", {"code"}, "language model failed"),
+    ("hang", {"code"}, "language model failed"),
+    ("garbage", {"code"}, "language model failed"),
+    ("outside", {"code"}, "unusable"),
+    ("empty", {"code"}, "unusable"),
+]
+
+
+@pytest.mark.parametrize("fault,sources,says", FAULTS)
+def test_every_fault_still_answers(rec, fault: str, sources: set[str], says: str | None) -> None:  # type: ignore[no-untyped-def]
+    MODE["fault"] = fault
+    try:
+        t = time.perf_counter()
+        reply = rec.session().send("I loved Interstellar, nothing with horror")
+        elapsed = time.perf_counter() - t
+    finally:
+        MODE["fault"] = "ok"
+    assert len(reply.picks) == 4
+    assert all(p.item_id in rec.catalog.items for p in reply.picks)
+    assert {p.source for p in reply.picks} <= sources | {"llm-order"}
+    if says:
+        assert says in reply.text, reply.text
+    else:
+        assert not reply.notes
+    assert "sk-test-secret-key" not in json.dumps(reply.to_dict())
+    assert elapsed < 30  # bounded retries and timeouts
+
+
+def test_key_is_never_stored(rec) -> None:  # type: ignore[no-untyped-def]
+    MODE["fault"] = "500"
+    try:
+        s = rec.session()
+        s.send("I loved Interstellar")
+    finally:
+        MODE["fault"] = "ok"
+    stored = rec.store.load(s.session_id)
+    assert "sk-test-secret-key" not in json.dumps(stored.state)
+    assert all("sk-test-secret-key" not in (t.text + json.dumps(t.reply)) for t in stored.turns)
