@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import sys
 import time
 import warnings
@@ -39,6 +38,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from chatrec.eval import beyond
+from chatrec.eval.common import default_data_dir, make_recommender
 from chatrec.eval.metrics import percentile, recall_at_k
 
 if TYPE_CHECKING:
@@ -130,25 +130,6 @@ def plug_collab(rec: Recommender, model: CollaborativeModel | None) -> None:
     gen.collab = model
     gen._prior = None  # recomputed from the new model's counts
     gen._popular = None
-
-
-def make_recommender(catalog: str, backend: str, data_dir: str | Path) -> Recommender:
-    from chatrec.recommender import Recommender
-    from chatrec.settings import Settings
-    from chatrec.store import MemoryStore
-
-    settings = Settings.load(env={}, data_dir=str(data_dir))
-    llm = None
-    if backend == "fake":
-        from chatrec.llm.fake import FakeLLM
-
-        llm = FakeLLM()
-    return Recommender(catalog=catalog, backend=backend, settings=settings, store=MemoryStore(),
-                       llm=llm)
-
-
-def default_data_dir() -> str:
-    return os.environ.get("CHATREC_TEST_DATA_DIR", str(Path.home() / ".cache" / "chatrec-test"))
 
 
 # --- baselines --------------------------------------------------------------------------------

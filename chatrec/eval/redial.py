@@ -22,7 +22,6 @@ import argparse
 import csv
 import hashlib
 import json
-import os
 import re
 import sys
 import time
@@ -32,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from chatrec.eval.common import default_data_dir, make_recommender
 from chatrec.eval.metrics import hit_at_k, percentile, rate
 
 if TYPE_CHECKING:
@@ -209,21 +209,6 @@ class Tally:
         return out
 
 
-def make_recommender(catalog: str, backend: str, data_dir: str | Path) -> Recommender:
-    from chatrec.recommender import Recommender
-    from chatrec.settings import Settings
-    from chatrec.store import MemoryStore
-
-    settings = Settings.load(env={}, data_dir=str(data_dir))
-    llm = None
-    if backend == "fake":
-        from chatrec.llm.fake import FakeLLM
-
-        llm = FakeLLM()
-    return Recommender(catalog=catalog, backend=backend, settings=settings, store=MemoryStore(),
-                       llm=llm)
-
-
 def replay(rec: Recommender, dialogues: list[dict[str, Any]], names: dict[str, str],
            presets: dict[str, Weights], progress: bool = False) -> dict[str, Any]:
     """Replay ``dialogues``; one tally per preset, all ranked at the same points."""
@@ -300,10 +285,6 @@ def format_table(result: dict[str, Any]) -> str:
 
 
 # --- command line -------------------------------------------------------------------------
-def default_data_dir() -> str:
-    return os.environ.get("CHATREC_TEST_DATA_DIR", str(Path.home() / ".cache" / "chatrec-test"))
-
-
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dialogues", required=True, help="ReDial JSONL (one dialogue a line)")
     p.add_argument("--mentions", required=True, help="movies_with_mentions.csv")

@@ -1,0 +1,31 @@
+"""What every evaluation suite shares: how it builds its Recommender and where indexes live."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chatrec.recommender import Recommender
+
+
+def make_recommender(catalog: str, backend: str, data_dir: str | Path) -> Recommender:
+    """A Recommender for offline runs: sessions in memory, the scripted fake for ``"fake"``."""
+    from chatrec.recommender import Recommender
+    from chatrec.settings import Settings
+    from chatrec.store import MemoryStore
+
+    settings = Settings.load(env={}, data_dir=str(data_dir))
+    llm = None
+    if backend == "fake":
+        from chatrec.llm.fake import FakeLLM
+
+        llm = FakeLLM()
+    return Recommender(catalog=catalog, backend=backend, settings=settings, store=MemoryStore(),
+                       llm=llm)
+
+
+def default_data_dir() -> str:
+    """The index folder the tests share (built once, reused by every suite)."""
+    return os.environ.get("CHATREC_TEST_DATA_DIR", str(Path.home() / ".cache" / "chatrec-test"))
