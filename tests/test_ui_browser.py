@@ -311,7 +311,10 @@ def test_switch_to_the_games_catalog(browser: Any, app: App, shared_data_dir: Pa
         p.wait_status("New conversation (games)", timeout=600_000)
         assert "Co-op" in page.locator("#examples").inner_text()
         page.click("#example-0")
-        assert page.input_value("#msg textarea").startswith("Co-op")
+        # the example fills the box through a Gradio event: wait for it, don't race it
+        page.wait_for_function(
+            "() => (document.querySelector('#msg textarea') || {}).value?.startsWith('Co-op')",
+            timeout=30_000)
         p.send(page.input_value("#msg textarea"))
         assert p.card_ids()
         meta = page.locator("#card-0 .meta").inner_text()
