@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -198,18 +197,10 @@ def add_catalog_parser(sub: Any) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m chatrec.catalog_cli")
-    p.add_argument("-v", "--verbose", action="store_true")
-    sub = p.add_subparsers(dest="cmd", required=True)
-    add_catalog_parser(sub)
-    args = p.parse_args(["catalog", *(argv if argv is not None else sys.argv[1:])])
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
-    try:
-        return int(args.func(args))
-    except ChatrecError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    """``python -m chatrec.catalog_cli ARGS`` is ``python -m chatrec catalog ARGS``."""
+    from chatrec.cli import main as cli_main
+
+    return cli_main(["catalog", *(argv if argv is not None else sys.argv[1:])])
 
 
 if __name__ == "__main__":

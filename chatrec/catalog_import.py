@@ -48,6 +48,7 @@ from chatrec.catalog import (
 )
 from chatrec.embed import Embedder, write_shipped_embeddings
 from chatrec.errors import CatalogError, CatalogRowError
+from chatrec.progress import tqdm_progress
 from chatrec.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -800,25 +801,9 @@ def _swap_in(staged: Path, final: Path) -> None:
 # --------------------------------------------------------------------------------------
 # the index
 # --------------------------------------------------------------------------------------
-def _tqdm_progress(label: str) -> Progress:
-    from tqdm import tqdm
-
-    bar: Any = None
-
-    def cb(done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = tqdm(total=total, desc=label, unit="item")
-        bar.update(done - bar.n)
-        if done >= total:
-            bar.close()
-
-    return cb
-
-
 def _progress_fn(progress: bool | Progress | None, label: str) -> Progress | None:
     if progress is True:
-        return _tqdm_progress(label)
+        return tqdm_progress(label)
     if callable(progress):
         return progress
     return None

@@ -14,26 +14,11 @@ HELP_CHAT = """Commands: /profile  /like N  /dislike N  /seen N  /forget WORD  /
 (N is the number of a pick in the last reply.)"""
 
 
-def _progress(label: str):  # type: ignore[no-untyped-def]
-    from tqdm import tqdm
-
-    bar = None
-
-    def cb(done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = tqdm(total=total, desc=label, unit="item")
-        bar.update(done - bar.n)
-        if done >= total:
-            bar.close()
-
-    return cb
-
-
 def cmd_index(args: argparse.Namespace) -> int:
     from chatrec.catalog import list_catalogs, load_catalog
     from chatrec.embed import MiniLMEmbedder
     from chatrec.index import VectorIndex
+    from chatrec.progress import tqdm_progress
     from chatrec.settings import Settings
 
     settings = Settings.load()
@@ -41,7 +26,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     emb = MiniLMEmbedder()
     for name in names:
         cat = load_catalog(name, settings)
-        idx = VectorIndex.open(cat, emb, settings, progress=_progress(f"index {name}"))
+        idx = VectorIndex.open(cat, emb, settings, progress=tqdm_progress(f"index {name}"))
         print(f"{name}: {idx.count()} items indexed ({settings.index_dir})")
     return 0
 

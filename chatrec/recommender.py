@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 import threading
 from typing import TYPE_CHECKING, Any
@@ -19,7 +18,7 @@ from chatrec.collab import CollaborativeModel
 from chatrec.embed import Embedder, MiniLMEmbedder
 from chatrec.errors import BackendError, SessionError
 from chatrec.index import VectorIndex
-from chatrec.llm.base import LLMBackend, Message
+from chatrec.llm.base import LLMBackend, Message, large_local_model
 from chatrec.profile import Preferences
 from chatrec.prompts import load_prompts
 from chatrec.rank import Ranker, describe_item
@@ -127,13 +126,8 @@ class Recommender:
         mode = self.settings.llm_reasons
         if mode != "auto":
             return mode == "on"
-        path = getattr(backend, "model_path", None)
-        if path is not None:
-            try:
-                return os.path.getsize(path) >= 1_000_000_000
-            except OSError:
-                return False
-        return True
+        large = large_local_model(backend)
+        return True if large is None else large
 
     def fallback_llm(self) -> LLMBackend | None:
         """The configured fallback backend (settings.fallback_backend), or None."""

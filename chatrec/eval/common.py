@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,3 +31,13 @@ def make_recommender(catalog: str, backend: str, data_dir: str | Path) -> Recomm
 def default_data_dir() -> str:
     """The index folder the tests share (built once, reused by every suite)."""
     return os.environ.get("CHATREC_TEST_DATA_DIR", str(Path.home() / ".cache" / "chatrec-test"))
+
+
+def run_main(prog: str, doc: str | None, add_arguments: Callable[[argparse.ArgumentParser], None],
+             argv: list[str] | None = None) -> int:
+    """The ``python -m chatrec.eval.<suite>`` entry point every suite shares."""
+    p = argparse.ArgumentParser(prog=prog, description=doc,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_arguments(p)
+    args = p.parse_args(argv)
+    return int(args.func(args))

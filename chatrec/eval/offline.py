@@ -38,7 +38,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from chatrec.eval import beyond
-from chatrec.eval.common import default_data_dir, make_recommender
+from chatrec.eval.common import default_data_dir, make_recommender, run_main
 from chatrec.eval.metrics import percentile, recall_at_k
 
 if TYPE_CHECKING:
@@ -430,11 +430,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m chatrec.eval.offline", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_arguments(p)
-    args = p.parse_args(argv)
-    return int(args.func(args))
+    return run_main("python -m chatrec.eval.offline", __doc__, add_arguments, argv)
 
 
 if __name__ == "__main__":

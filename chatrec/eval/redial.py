@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from chatrec.eval.common import default_data_dir, make_recommender
+from chatrec.eval.common import default_data_dir, make_recommender, run_main
 from chatrec.eval.metrics import hit_at_k, percentile, rate
 
 if TYPE_CHECKING:
@@ -330,11 +330,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m chatrec.eval.redial", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_arguments(p)
-    args = p.parse_args(argv)
-    return int(args.func(args))
+    return run_main("python -m chatrec.eval.redial", __doc__, add_arguments, argv)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chatrec.eval import beyond, offline, simulate
+from chatrec.eval.common import run_main
 from chatrec.eval.offline import REPORTS_DIR, default_data_dir, make_recommender
 
 if TYPE_CHECKING:
@@ -204,11 +205,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m chatrec.eval.report", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_arguments(p)
-    args = p.parse_args(argv)
-    return int(args.func(args))
+    return run_main("python -m chatrec.eval.report", __doc__, add_arguments, argv)
 
 
 if __name__ == "__main__":

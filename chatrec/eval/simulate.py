@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from chatrec.eval import beyond
+from chatrec.eval.common import run_main
 from chatrec.eval.metrics import percentile, rate
 from chatrec.eval.offline import (
     REPORTS_DIR,
@@ -353,11 +354,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m chatrec.eval.simulate", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_arguments(p)
-    args = p.parse_args(argv)
-    return int(args.func(args))
+    return run_main("python -m chatrec.eval.simulate", __doc__, add_arguments, argv)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ A backend turns chat messages into either free text (streamed) or JSON that matc
 from __future__ import annotations
 
 import json
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -51,6 +52,21 @@ class LLMBackend(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Free the model or connection."""
+
+
+LARGE_MODEL_BYTES = 1_000_000_000  # a GGUF this big is trusted to write reasons and extract
+
+
+def large_local_model(backend: LLMBackend) -> bool | None:
+    """For a backend running a local model file: is it large (>= 1 GB)? None when the backend
+    has no model file (a remote server, a test double)."""
+    path = getattr(backend, "model_path", None)
+    if path is None:
+        return None
+    try:
+        return os.path.getsize(path) >= LARGE_MODEL_BYTES
+    except OSError:
+        return False
 
 
 def parse_json_reply(text: str) -> Any:

@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chatrec.errors import ChatrecError
-from chatrec.llm.base import LLMBackend, Message, parse_json_reply
+from chatrec.llm.base import LLMBackend, Message, large_local_model, parse_json_reply
 from chatrec.profile import Constraint, Preferences
 from chatrec.prompts import Prompt, load_prompt
 from chatrec.understand.model import TitleMatch, Understanding
@@ -147,13 +146,8 @@ def should_extract(backend: LLMBackend | None, mode: str = "auto") -> bool:
         return False
     if mode == "on":
         return True
-    path = getattr(backend, "model_path", None)
-    if path is not None:
-        try:
-            return os.path.getsize(path) >= 1_000_000_000
-        except OSError:
-            return False
-    return not backend.is_local
+    large = large_local_model(backend)
+    return (not backend.is_local) if large is None else large
 
 
 def refine(det: Understanding, backend: LLMBackend, text: str, prefs: Preferences, catalog: Catalog,
