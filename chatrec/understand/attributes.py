@@ -11,17 +11,26 @@ Rules for which vocabulary terms can be matched at all:
 * a term in :data:`GENERIC` or :data:`JUNK` never matches ("movie", "good", "in netflix queue");
 * a single-word term that is an everyday English word (``lexicon.COMMON``: "love", "time",
   "friends") matches only if it is a genre or in :data:`ALLOW_COMMON` ("space", "war").
+
+Rare terms (on 1 or 2 items: "time loop", "wuxia", "unreliable narrator") are specific enough
+that a user naming them means them, so :meth:`AttributeIndex.add_rare` admits them when the
+user's words are the *whole* term and the term is not everyday language: several words at least
+one of which is not a common word, or one word that is neither common English nor frequent in
+the catalog's descriptions; never a title's own name. They are matched after titles (never as
+evidence against a title) and never by plural-stripping a common word.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from chatrec.understand.lexicon import (
     COMMON,
+    NEGATIVE_EVAL,
+    POSITIVE,
     STOP,
     word_set,
 )
@@ -58,6 +67,13 @@ JUNK = frozenset({
     "masterpiece", "cult film", "cult classic",
 })
 
+# Words of review tags, which describe an opinion, not what an item is about.
+_CRITIQUE = POSITIVE | NEGATIVE_EVAL | word_set("""
+acting actors dialogue ending plot script writing cinematography performance performances poor
+powerful enjoyable masterpiece must see seen rewatch rewatchable quality""")
+
+_ADJ_SUFFIXES = ("ing", "ed", "ous", "ful", "ive", "able", "ible", "ical", "less", "ish", "ly", "est", "er")
+
 # Everyday words that are still good attributes.
 ALLOW_COMMON = word_set("""
 space war crime family history music dark nature police magic science sports drama cute funny
@@ -88,7 +104,8 @@ _mood("feel good|feel-good|feelgood|uplifting|cheerful|cheer me up|upbeat|"
       "feel better", ("feel-good", "comedy"))
 _mood("for the kids|for kids|for my kids|with my kids|with the kids|for children|for my children|"
       "with my children|kid friendly|kid-friendly|family friendly|family-friendly|childrens|kids|"
-      "my kids|the kids|children|my children|"
+      "my kids|the kids|children|my children|my kid|for my kid|with my kid|for a kid|with the kid|"
+      "my little one|my little ones|"
       "for the whole family|for the family|for my son|for my daughter|kids movie|kids movies|"
       "kids game|kids games", ("family friendly", "family"))
 _mood("dark|bleak|grim|depressing", ("dark",))
@@ -121,7 +138,8 @@ _mood("quirky|offbeat|off-beat|weird|strange|bizarre|eccentric", ("quirky", "sur
 _mood("surreal|dreamlike|dreamy", ("surreal", "dreamlike"))
 _mood("clever|witty|smart", ("clever", "witty", "intelligent"))
 _mood("challenging|difficult|punishing|hardcore|souls-like|soulslike|souls like|really hard|"
-      "very hard|too hard|that hard|so hard|super hard|hard games|hard game|tough", ("difficult",))
+      "very hard|too hard|that hard|so hard|super hard|hard games|hard game|tough|brutal but fair|"
+      "hard but fair|tough but fair", ("difficult",))
 _mood("microtransactions|micro transactions|micro-transactions|in-app purchases|in app purchases|"
       "pay to win|pay-to-win|p2w|loot boxes|lootboxes", ("in-app purchases",))
 _mood("story driven|story-driven|good story|great story|strong story|narrative driven|"
@@ -307,6 +325,29 @@ class AttributeIndex:
         self.phrases.pop(("sf",), None)  # "SF" is as often San Francisco
         self.max_len = max((len(k) for k in self.phrases), default=1)
         self.words: set[str] = {w for k in self.phrases for w in k if w not in STOP}
+        self.rare: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._rare_candidates = [t for t, n in vocab.items() if 0 < n < min_count and t not in genre_terms
+                                 and t not in JUNK and t not in GENERIC]
+
+    def add_rare(self, is_title: Callable[[str], bool], english: dict[str, int]) -> None:
+        """Admit the rare terms (see the module docstring); ``english``: word -> descriptions using it."""
+        for term in self._rare_candidates:
+            ws = tuple(words(term))
+            if not ws or len(ws) > 4 or ws in self.phrases or any(w.isdigit() for w in ws):
+                continue
+            if len(ws) == 1:
+                w = ws[0]
+                if w in COMMON or len(w) < 5 or english.get(w, 0) >= 10 or w.endswith(_ADJ_SUFFIXES):
+                    continue  # everyday words; adjectives judge ("confusing"), nouns say what it's about
+            elif all(w in COMMON for w in ws):
+                continue  # "deep sea", "long night": everyday phrases
+            if (len(ws) > 1 and is_title(term)) or any(w in _CRITIQUE for w in ws):
+                continue  # a title's name; a review tag ("great acting", "powerful ending")
+            self.rare.setdefault(ws, (term,))
+            for pl in _plurals(ws):
+                if pl not in self.phrases:
+                    self.rare.setdefault(pl, (term,))
+        self.max_len = max([self.max_len, *(len(k) for k in self.rare)])
 
     def _put(self, ws: tuple[str, ...], terms: tuple[str, ...]) -> None:
         if ws not in self.phrases:
@@ -330,8 +371,8 @@ class AttributeIndex:
     def lookup(self, ws: Iterable[str]) -> tuple[str, ...] | None:
         return self.phrases.get(tuple(ws))
 
-    def find(self, toks: list[Token], blocked: set[int]) -> list[AttrMatch]:
-        """Longest-first phrase matches over word tokens not in ``blocked``.
+    def find(self, toks: list[Token], blocked: set[int], rare: bool = False) -> list[AttrMatch]:
+        """Longest-first phrase matches over word tokens not in ``blocked`` (``rare``: rare terms too).
 
         Words of one phrase may be separated only by ``-`` or ``/`` (``co-op``, ``split/screen``).
         """
@@ -350,7 +391,10 @@ class AttributeIndex:
                     continue
                 if not _joined(toks, span):
                     continue
-                terms = self.phrases.get(tuple(toks[j].norm for j in span))
+                key = tuple(toks[j].norm for j in span)
+                terms = self.phrases.get(key)
+                if not terms and rare and key in self.rare and not (k > 0 and toks[idx[k - 1]].norm == "for"):
+                    terms = self.rare[key]  # not after "for": "for halloween night" is an occasion
                 if terms:
                     found = (n, span, terms)
                     break

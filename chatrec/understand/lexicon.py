@@ -138,7 +138,7 @@ NEGATIVE_EVAL = _words("""
 terrible awful horrible boring overrated meh sucked sucks worst disappointing disappointment trash
 garbage dull lame mediocre annoying stupid bad cringe cringey hated hate pointless tedious
 forgettable weak bland slow unwatchable unplayable sappy cheesy corny pretentious disappointed
-underwhelming bored bore bores letdown overhyped snoozefest waste
+underwhelming bored bore bores letdown overhyped snoozefest waste bait pain slog chore mess flop
 """)
 
 # Forward negation triggers (scope: to the end of the clause).

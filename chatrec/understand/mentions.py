@@ -62,12 +62,42 @@ scottish russian mexican canadian australian european asian swedish danish norwe
 greek polish christian jewish muslim catholic
 """)
 _OBJ_PRONOUNS = word_set("her him us them me")
+_INDEFINITE = word_set("""everything something anything nothing everyone someone anyone nobody
+everybody somebody""")
+# Capitalised in any sentence, so a capital says nothing ("something for Friday night").
+_CALENDAR = word_set("""monday tuesday wednesday thursday friday saturday sunday january february
+april june july august september october november december christmas halloween easter""")
 _CHAT_WORDS = word_set("""
 thanks thank ok okay cool great nice bye sure yes yeah yep no nope lol lmao haha hmm hi hello hey
 perfect awesome wow fine alright maybe definitely absolutely exactly same agreed interesting true
 right wonderful excellent sounds good
 """)
 _Q_CUES = word_set("is was about watch play seen played watched heard try")
+# "Up made me cry", "Heat blew my mind": a sentence-initial title as the subject of a verb of
+# feeling or effect, followed by its object. Adverbs may sit between ("Big still makes me laugh").
+_SUBJECT_VERBS = word_set("""
+made makes scared scares terrified terrifies bored bores blew blows broke breaks wrecked wrecks
+destroyed destroys moved moves touched ruined ruins changed changes haunts haunted creeped freaked
+gave gives kept keeps left leaves taught won wins deserves deserved holds stuck reminds reminded
+shaped defined slaps slapped hooked""")
+_VERB_OBJECTS = word_set("me my us our everyone everybody people him her them you your the a an")
+_ADVERBS = word_set("""still really honestly totally absolutely just always never kinda literally
+actually genuinely completely seriously lowkey truly basically""")
+# Evaluations after "X is/was" that make a capitalised X the subject being judged.
+_EVAL_ADJ = word_set("""
+disturbing haunting hilarious beautiful sad scary creepy heartbreaking moving gorgeous stunning
+intense tense confusing touching emotional insane wild bonkers genius iconic legendary unforgettable
+depressing stressful terrifying unsettling weird bleak gripping magical charming adorable cute sweet
+lovely breathtaking way pure total totally criminally kinda absolutely honestly truly just peak
+""")
+# What may follow a capitalised everyday word mid-sentence for it to be a title ("showing the kids
+# Up tonight"), as opposed to emphasis or a phrase ("a Big fan of").
+_TITLE_FOLLOW = word_set("""
+and or but is was s has had with again last tonight yesterday today twice before after when because
+so at on in for too as by from yet though still then over""") | _SUBJECT_VERBS
+# Words after which a capital may just restart the sentence ("ok Up for anything").
+_SOFT_START = word_set("""ok okay so well hmm lol yeah yes no nah hey hi oh also and but then anyway
+btw tbh honestly ps plus um uh ah""")
 
 
 @dataclass
@@ -111,6 +141,9 @@ class Context:
                 inner = [t for t in toks if t.is_word and qa < t.start and t.end < qb]
                 sig_in = [t for t in inner if t.norm not in STOP]
                 sig_span = [t for t in toks[first:last + 1] if t.is_word and t.norm not in STOP]
+                if not sig_in:  # '"Up"', '"Her"': only function words, so all of them count
+                    sig_in = inner
+                    sig_span = [t for t in toks[first:last + 1] if t.is_word]
                 slack = 1 if len(sig_in) >= 4 else 0
                 return len(sig_span) >= max(1, len(sig_in) - slack)
         return False
@@ -140,6 +173,16 @@ def _item_noun_after(toks: list[Token], last: int) -> bool:
         return toks[j - 1].cap or toks[j - 1].norm.isdigit()
     return False
 
+
+
+def _subject_of_verb(toks: list[Token], last: int) -> bool:
+    """The words before ``last + 1`` are followed by a verb of effect and its object."""
+    j = last + 1
+    while j < len(toks) and toks[j].is_word and toks[j].norm in _ADVERBS:
+        j += 1
+    if j + 1 >= len(toks) or toks[j].norm not in _SUBJECT_VERBS:
+        return False
+    return toks[j + 1].is_word and toks[j + 1].norm in _VERB_OBJECTS
 
 
 def english_words(catalog: Catalog) -> dict[str, int]:
@@ -282,7 +325,9 @@ class TitleFinder:
             cue = True
         after2 = toks[last + 2] if last + 2 < len(toks) else None
         post = after2 is not None and (
-            (nxt in ("is", "was", "were", "s") and after2.norm in _POST_EVAL)
+            (nxt in ("is", "was", "were", "s") and (after2.norm in _POST_EVAL or after2.norm in _EVAL_ADJ
+                                                    or after2.norm in POSITIVE
+                                                    or after2.norm in NEGATIVE_EVAL))
             or (nxt in ("has", "had", "stars", "starring", "features") and after2.cap))
         whole = ctx.word_count == sum(1 for j in range(first, last + 1) if toks[j].is_word)
         list_next = nxt in ("and", "or", ",", "&") and last + 2 < len(toks) and toks[last + 2].cap \
@@ -293,6 +338,9 @@ class TitleFinder:
         capped = (not ctx.caps_unreliable and not shouted
                   and all(toks[j].cap for j in span if toks[j].norm not in STOP)
                   and toks[first].cap and (bool(sig) or all(toks[j].cap for j in span)))
+        subj = sent_initial and toks[first].cap and not ctx.caps_unreliable and _subject_of_verb(toks, last) \
+            and not (len(kw) == 1 and kw[0] in _PRONOUNS and kw[0] not in _OBJ_PRONOUNS)  # "It made me"
+        mid_caps = self._mid_caps(toks, span, kw, nxt, ctx)
         if self._inside_name(toks, first, last, ctx):
             return None  # "Paul Rudd", "Motherless Brooklyn": part of a longer capitalised name
         if nxt.isdigit() and len(nxt) <= 2 and not (last + 2 < len(toks) and toks[last + 2].norm in _UNITS):
@@ -303,6 +351,10 @@ class TitleFinder:
             return 0.95  # "IT (2017)"
         if len(sig) == 1 and sig[0] in _DEMONYMS and len(kw) == 1:
             return None  # "American", "African": adjectives are capitalised anyway
+        if len(kw) == 1 and kw[0] in _CALENDAR and not (cue or post or whole or year_tag):
+            return None
+        if len(kw) == 1 and kw[0] in _INDEFINITE and not (cue or year_tag):
+            return None  # "Everything is too expensive": a pronoun that subjects take anyway
         strong_caps = capped and (not sent_initial or len(sig) >= 2 or (cue and len(sig) >= 1))
         all_caps_typed = all(toks[j].text.isupper() for j in span) and \
             sum(len(toks[j].text) for j in span) >= 2
@@ -316,6 +368,11 @@ class TitleFinder:
             attr_equal = bool(content) and all(j in ctx.attr_tokens for j in content)
         if numeric:
             prev = toks[first - 1].norm if first > 0 else ""
+            spelled = not any(toks[j].text[:1].isdigit() for j in span)
+            # "I think Seven is his best", "Seven wrecked me": a number word typed with a capital
+            # mid-sentence, or as the subject of a verb, is a name
+            if spelled and capped and (subj or post or mid_caps):
+                cue = True
             if not cue or prev in ("than", "about", "in", "from", "before", "after", "since", "under",
                                    "over", "around", "$", "like") or nxt in _UNITS:
                 return None
@@ -335,7 +392,7 @@ class TitleFinder:
                 return 0.85
             if cue and capped:
                 return 0.85
-            if capped and (post or whole or list_next) and not attr_equal:
+            if capped and (post or whole or list_next or subj) and not attr_equal:
                 return 0.8
             return None
         if attr_equal:
@@ -347,7 +404,7 @@ class TitleFinder:
                 return None
             if genre:
                 return 0.85 if (cue or article) and not sent_initial and pop >= 0.9 else None
-            if article or (not sent_initial and (cue or pop >= 0.8)) or post or whole or list_next:
+            if article or (not sent_initial and (cue or pop >= 0.8)) or post or whole or list_next or subj:
                 return 0.85
             return None
         if len(kw) == 1 and kw[0] in ("i", "a", "s", "t", "d", "m"):
@@ -355,13 +412,15 @@ class TitleFinder:
         pronoun = len(kw) == 1 and kw[0] in _PRONOUNS
         if pronoun and capped and kw[0] in _OBJ_PRONOUNS and nxt in ("is", "was"):
             return 0.85  # "Her is ..." can only be the title
-        if pronoun and not cue:
+        if pronoun and not (cue or subj or mid_caps):
             return None  # "So, It seems ...": a capital is not enough for "It", "Her", "Up"
         if whole and len(kw) == 1 and (kw[0] in _CHAT_WORDS or kw[0] in POSITIVE or kw[0] in NEGATIVE_EVAL):
             return None  # "Perfect!", "LOL"
         weak_single = len(span) == 1 and (not sig or sig[0] in COMMON or self.english.get(sig[0], 0) >= 10
                                            or sig[0] in _FIRST_NAMES or sig[0] in FIRST_NAMES)
-        if weak_single and not (cue or post or list_next or whole or year_tag):
+        if sent_initial and len(span) == 1 and nxt == "of" and not cue:
+            return None  # "Signs of a good thriller": a noun phrase, not a title
+        if weak_single and not (cue or post or list_next or whole or year_tag or subj or mid_caps):
             return None  # "Man to Animal fighting", "in Manhattan", "Keanu": a capital is not enough
         person = bool(sig) and (sig[0] in _FIRST_NAMES or sig[0] in FIRST_NAMES)
         if weak_single and person and not (year_tag or _item_noun_after(toks, last)):
@@ -372,7 +431,7 @@ class TitleFinder:
             if not sig and len(span) == 1 and sent_initial:
                 return None
             return 0.95
-        if capped and (post or whole or list_next) and not pronoun:
+        if capped and (post or whole or list_next or subj) and not (pronoun and not subj):
             return 0.85
         if not sig:
             return None
@@ -405,6 +464,32 @@ class TitleFinder:
             return 0.8  # "Subnautica terrified me": capitalised and no English word
         return None
 
+    @staticmethod
+    def _mid_caps(toks: list[Token], span: list[int], kw: list[str], nxt: str, ctx: Context) -> bool:
+        """An everyday word typed with a capital mid-sentence ("showing the kids Up tonight").
+
+        Only Title-case (not shouted), not right after an interjection or a comma that may
+        restart the sentence, and followed by what can follow a name, not a noun it modifies.
+        """
+        first = span[0]
+        if len(span) != 1 or len(kw) != 1 or kw[0] not in COMMON or ctx.caps_unreliable:
+            return False
+        t = toks[first]
+        if first in ctx.first_of_sentence or not t.text[:1].isupper() or \
+                (len(t.text) > 1 and not t.text[1:].islower()):
+            return False
+        if kw[0] in _PRONOUNS and kw[0] not in _OBJ_PRONOUNS:
+            return False  # "It", "This": capitalised by habit or by a sentence restart
+        prev = toks[first - 1] if first > 0 else None
+        if prev is None or not prev.is_word or prev.norm in _SOFT_START or prev.norm in ("i", "im"):
+            return False
+        j = first - 1
+        while j > 0 and toks[j].norm in TITLE_FUNCTION_WORDS:
+            j -= 1
+        if j < first - 1 and toks[j].is_word and toks[j].text[:1].isupper():
+            return False  # "Bad Boys for Life": the end of a longer capitalised name
+        return nxt == "" or nxt in _TITLE_FOLLOW or not nxt[:1].isalnum()
+
     def _inside_name(self, toks: list[Token], first: int, last: int, ctx: Context) -> bool:
         """The words sit inside a longer run of capitalised words (a person, another title)."""
         a, b = first - 1, last + 1
@@ -418,7 +503,10 @@ class TitleFinder:
         joined = b + 1 < len(toks) and (toks[b].text == "&" or toks[b].norm in link) \
             and toks[b + 1].cap and toks[b + 1].is_word and toks[b + 1].norm not in ("i", "im", "ive", "id")
         sub = b + 1 < len(toks) and toks[b].norm == ":" and toks[b + 1].is_word and not toks[b + 1].cap
-        return before or after or joined or sub
+        # "Spider-Man": the words are the first half of a hyphenated compound
+        compound = b + 1 < len(toks) and toks[b].norm == "-" and toks[b].start == toks[last].end and \
+            toks[b + 1].is_word and toks[b + 1].start == toks[b].end
+        return before or after or joined or sub or compound
 
     def _cue(self, toks: list[Token], first: int, last_end: int) -> bool:
         j = first - 1
@@ -440,6 +528,9 @@ class TitleFinder:
             return True
         if t.norm == ":" and j > 0 and toks[j - 1].norm in ("favorite", "favourite", "favorites"):
             return True
+        favs = ("favorite", "favourite", "fave", "favorites", "favourites")
+        if t.norm in ("is", "was", "s") and any(toks[k].norm in favs for k in range(max(0, j - 3), j)):
+            return True  # "my favourite (movie) is Up"
         # "the movie How to Lose a Guy in 10 Days"
         return t.norm in ("movie", "film", "game", "show") and j > 0 and \
             toks[j - 1].norm in ("the", "a", "that")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from rapidfuzz import fuzz, process
 
 from chatrec.profile import Constraint, Preferences
+from chatrec.understand.attr_context import attr_is_preference, modifier_mentions
 from chatrec.understand.attributes import AttributeIndex, AttrMatch
 from chatrec.understand.constraints import CatalogFacts, ConstraintExtractor, to_constraints
 from chatrec.understand.lexicon import (
@@ -35,9 +36,16 @@ from chatrec.understand.mentions import (
     tok_range,
 )
 from chatrec.understand.model import TitleMatch, Understanding
-from chatrec.understand.polarity import ClauseInfo, Span, back_reference, clause_is_negative, polarity
+from chatrec.understand.polarity import (
+    ClauseInfo,
+    Span,
+    back_reference,
+    clause_is_negative,
+    polarity,
+    seen_back,
+)
 from chatrec.understand.references import find_refs, resolve
-from chatrec.understand.text import Token, clauses, fold, tokenize
+from chatrec.understand.text import Token, clauses, fold, title_key, tokenize
 from chatrec.understand.titles import TitleIndex
 
 if TYPE_CHECKING:
@@ -48,6 +56,7 @@ _ENGLISH: dict[tuple[str, ...], dict[str, int]] = {}
 _LOCK = threading.Lock()
 _SPEC_FIELDS = ("specs", "features", "platforms", "modes")
 _CONTEXT_GENRES = word_set("family music history war")
+_TOPIC_BEFORE = word_set("with about featuring involving no nothing without any anything avoid skip")
 _REQUIRE_BEFORE = {"must", "need", "needs", "require", "requires", "required", "gotta", "only",
                    "mandatory", "essential", "has", "have", "got"}
 _REQUIRE_AFTER = {"only", "required", "mandatory", "essential", "must", "needed", "a must"}
@@ -101,7 +110,12 @@ class Understander:
         with _LOCK:
             hit = _CACHE.get(key)
             if hit is None:
-                hit = (TitleIndex(catalog), AttributeIndex(catalog), CatalogFacts.from_catalog(catalog))
+                titles, attrs = TitleIndex(catalog), AttributeIndex(catalog)
+                english = _ENGLISH.get((*key, "en"))
+                if english is None:
+                    english = _ENGLISH[(*key, "en")] = english_words(catalog)
+                attrs.add_rare(lambda t: bool(titles.lookup(title_key(t))), english)
+                hit = (titles, attrs, CatalogFacts.from_catalog(catalog))
                 _CACHE[key] = hit
         self.titles, self.attrs, self.facts = hit
         self.cx = ConstraintExtractor(self.facts)
@@ -203,12 +217,16 @@ class Understander:
         u.constraints = comp_cons + to_constraints(found, turn)
         info = ClauseInfo(toks, clause_of, ignore=in_constraint)
         # attributes
-        found_attrs = self.attrs.find(toks, blocked)
+        found_attrs = self.attrs.find(toks, blocked, rare=True)
+        in_profile = set(prefs.liked_attrs) | set(prefs.disliked_attrs)
         for am in found_attrs:
-            if not self._genre_context(toks, am, found_attrs):
+            if not self._genre_context(toks, am, found_attrs, in_profile):
+                continue
+            blocked.update(range(am.start, am.end))
+            if not attr_is_preference(toks, am, titles, clause_of):
                 continue
             mentions.append(Mention("attr", am.start, am.end, am.said, terms=am.terms))
-            blocked.update(range(am.start, am.end))
+        mentions += modifier_mentions(toks, found_attrs, self.attrs, blocked)
         mentions += self._fuzzy_attrs(toks, blocked)
         mentions.sort(key=lambda m: m.start)
         self._decide(u, mentions, toks, info, clause_of, sent_of, low, prefs, turn)
@@ -216,12 +234,22 @@ class Understander:
         return u
 
     # ------------------------------------------------------------------------------------
-    def _genre_context(self, toks: list[Token], a: AttrMatch, found: list[AttrMatch]) -> bool:
-        """Nouns that are genres only in context: "family movies" yes, "my family was mean" no."""
+    def _genre_context(self, toks: list[Token], a: AttrMatch, found: list[AttrMatch],
+                       in_profile: set[str]) -> bool:
+        """Nouns that are genres only in context: "family movies" yes, "my family was mean" no.
+
+        Context is an item noun after, another genre next to it, a preposition or negation
+        before that makes it a topic ("nothing with war", "a film about war"), or the term
+        already being in the profile ("ok war is fine actually" after "nothing with war").
+        """
         if a.end - a.start != 1 or toks[a.start].norm not in _CONTEXT_GENRES:
+            return True
+        if any(t in in_profile for t in a.terms):
             return True
         nxt = toks[a.end].norm if a.end < len(toks) else ""
         prev = toks[a.start - 1].norm if a.start > 0 else ""
+        if toks[a.start].norm != "family" and prev in _TOPIC_BEFORE:
+            return True
         if nxt in ITEM_NOUNS or nxt in ("based", "friendly", "oriented", "stuff", "genre", "themed", "night"):
             return True
         if prev in ("for", "whole", "with", "the") and toks[a.start].norm == "family":
@@ -309,6 +337,11 @@ class Understander:
                 same_sentence = sent_of[m.start] == sent_of[min(len(toks) - 1, lo_n)]
                 if back is not None and not by_clause.get(nxt_c) and same_sentence:
                     p = back
+            elif p == "neg" and m.is_item and \
+                    all(x.demonstrative and x.ids == m.ids for x in by_clause.get(sp.clause + 1, [])) and \
+                    seen_back(info, sp.clause + 1, sp.clause) and \
+                    sent_of[m.start] == sent_of[min(len(toks) - 1, info.clause_range(sp.clause + 1)[0])]:
+                p = "seen"
             if p == "pos" and m.kind == "attr" and neg_clause.get(sp.clause) == "inherited":
                 p = "neg"
             pols.append(p)

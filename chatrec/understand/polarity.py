@@ -213,3 +213,17 @@ def back_reference(info: ClauseInfo, clause: int) -> str | None:
 def clause_is_negative(info: ClauseInfo, clause: int) -> bool:
     lo, hi = info.clause_range(clause)
     return any(lo <= q < hi for q in info.neg_at)
+
+
+def seen_back(info: ClauseInfo, clause: int, prev_clause: int) -> bool:
+    """"not the last one, seen it": a bare "not" on an item, explained by the next clause saying it
+    was seen/owned already; the item is seen, not disliked."""
+    lo, hi = info.clause_range(clause)
+    if hi <= lo or any(lo <= q < hi for q in info.neg_at):
+        return False
+    ws = [w for _, w in info.words_in(clause, lo, hi)]
+    plo, phi = info.clause_range(prev_clause)
+    pws = [w for _, w in info.words_in(prev_clause, plo, phi)]
+    if any(w in NEGATIVE_EVAL or (w in NEGATORS and w not in ("not", "no", "nah")) for w in ws + pws):
+        return False
+    return any(w in SEEN_VERBS for w in ws) and any(w in BACK_PRONOUNS or w == "already" for w in ws)

@@ -163,9 +163,15 @@ def clauses(toks: list[Token]) -> tuple[list[int], list[int]]:
     clause_of: list[int] = []
     sentence_of: list[int] = []
     c = s = 0
+    # "Thief (2014) was a letdown": a year tag in brackets belongs to the title, not a boundary
+    year_tag: set[int] = set()
+    for i in range(1, len(toks) - 2):
+        if toks[i].norm == "(" and toks[i - 1].is_word and toks[i + 2].norm == ")" and \
+                re.fullmatch(r"(?:19|20)\d\d", toks[i + 1].norm):
+            year_tag.update((i, i + 2))
     for i, t in enumerate(toks):
         n = t.norm
-        if t.kind == "punct" and (n in _HARD_BOUNDARY or n in _SOFT_BOUNDARY):
+        if t.kind == "punct" and i not in year_tag and (n in _HARD_BOUNDARY or n in _SOFT_BOUNDARY):
             clause_of.append(c)
             sentence_of.append(s)
             c += 1
