@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
 from pathlib import Path
 from typing import Any
 
@@ -155,14 +156,69 @@ def test_offline_runs_with_baselines(eval_rec: Any, tmp_path: Path) -> None:
     assert json.loads(jp.read_text())["users"] == 5 and "NDCG@5" in mp.read_text()
 
 
-def test_report_quick_writes_latest(shared_data_dir: Path, tmp_path: Path) -> None:
-    code = report.main(["--limit", "3", "--data-dir", str(shared_data_dir), "--out-dir",
-                        str(tmp_path), "--quiet"])
+DATA = Path(__file__).parent / "data"
+
+
+def test_report_quick_writes_latest(shared_data_dir: Path, tmp_path: Path,
+                                    network_attempts: Any) -> None:
+    """The quick report as CI runs it: every suite, small limits, into a tmp dir (the repo's
+    reports/ is never written)."""
+    latest = report.REPORTS_DIR / "latest.md"
+    before = latest.read_bytes() if latest.exists() else None
+    code = report.main([
+        "--limit", "3", "--inspired-limit", "2", "--data-dir", str(shared_data_dir),
+        "--out-dir", str(tmp_path), "--quiet",
+        "--redial-dialogues", str(DATA / "redial_sample.jsonl"),
+        "--redial-mentions", str(DATA / "redial_sample_mentions.csv"),
+        "--inspired-dialogues", str(DATA / "inspired_sample.tsv")])
     assert code == 0
+    assert (latest.read_bytes() if latest.exists() else None) == before
     text = (tmp_path / "latest.md").read_text()
-    for heading in ("Simulated users", "Offline", "ReDial replay", "Compared with"):
-        assert heading in text
-    for f in ("simulate.json", "offline.json", "redial_replay.json", "figures/latency.png",
-              "figures/success_by_turn.png", "figures/recall_curve.png"):
-        assert (tmp_path / f).exists(), f
+    num = r"\d+\.\d{3,4}"
+    tables = {  # a table row with numbers, per suite
+        "Simulated users": rf"\| 3 \| {num} \| {num} \| \d\.\d\d \| {num} \|",
+        "Offline": rf"\| chatrec \| {num} \| {num} \| {num} \|",
+        "ReDial replay": rf"\| fused \| {num} \| {num} \| {num} \| 0\.000 \|",
+        "INSPIRED replay": rf"\| fused \| {num} \| {num} \| {num} \| 0\.000 \|",
+    }
+    sections = re.split(r"^## ", text, flags=re.M)[1:]
+    for heading, row in tables.items():
+        (body,) = [b for b in sections if b.startswith(heading)]
+        assert re.search(row, body), (heading, body)
+        assert "Compared with: " in body and "Machine: " in body, heading
+    # the published figures are those of SOURCES.md, verbatim
+    assert "UniCRS .050/.215/.413" in text and "GPT-4 .045/.135/.194/.262" in text
+    # the mode lines say what each section ran, and when
+    mode = text.split("Figures measured", 1)[0]
+    assert "quick run" in mode
+    for line in ("Simulated users: 3 users, recommender backend `fake`, template user",
+                 "Offline: 3 users", "ReDial replay: 3 dialogues of `redial_sample.jsonl`",
+                 "INSPIRED replay: 2 dialogues of `inspired_sample.tsv`"):
+        assert line in mode, line
+    assert mode.count(" UTC") >= 5
+    for f in ("simulate.json", "offline.json", "redial_replay.json", "inspired_replay.json",
+              "inspired_replay.md"):
+        assert (tmp_path / f).stat().st_size > 0, f
+    for f in ("latency.png", "success_by_turn.png", "recall_curve.png"):
+        png = (tmp_path / "figures" / f).read_bytes()
+        assert png.startswith(b"\x89PNG") and len(png) > 1000, f
+    inspired_res = json.loads((tmp_path / "inspired_replay.json").read_text())
+    assert inspired_res["dialogues"] == 2 and inspired_res["targets"] > 0
+    # --reuse rebuilds from the JSON and says so; --skip keeps a suite's last JSON
     assert report.main(["--reuse", "--out-dir", str(tmp_path), "--quiet"]) == 0
+    assert "rebuilt from the suites' JSON" in (tmp_path / "latest.md").read_text()
+    assert "INSPIRED replay" in (tmp_path / "latest.md").read_text()
+
+
+def test_report_mode_line_for_old_json(tmp_path: Path) -> None:
+    """A suite's JSON without a recorded date shows the file's date; a skipped suite says so."""
+    (tmp_path / "redial_replay.json").write_text(json.dumps({"skipped": "no dialogues"}))
+    res = {"users": 200, "backend": "fake", "suite": "simulate"}
+    line = report.section_mode("simulate", res, fresh=False)
+    assert line.startswith("Simulated users: 200 users") and "not rerun" in line
+    loaded = report._load(tmp_path / "redial_replay.json")
+    assert loaded is not None and "file is dated" in loaded["written_at"]
+    assert report.section_mode("redial", loaded, fresh=False) == \
+        "ReDial replay: skipped (no dialogues)"
+    assert report.section_mode("inspired", None, fresh=False) == \
+        "INSPIRED replay: not run, no JSON"

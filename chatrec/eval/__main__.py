@@ -9,13 +9,14 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m chatrec.eval")
     sub = p.add_subparsers(dest="suite", required=True)
-    from chatrec.eval import bench, offline, redial, report, simulate
+    from chatrec.eval import bench, inspired, offline, redial, report, simulate
 
     bench.add_arguments(sub.add_parser("bench", help="speed and memory figures"))
     simulate.add_arguments(sub.add_parser("simulate", help="simulated users on MovieLens"))
     offline.add_arguments(sub.add_parser("offline", help="offline top-N and rating prediction"))
     report.add_arguments(sub.add_parser("report", help="run the suites, write reports/latest.md"))
     redial.add_arguments(sub.add_parser("redial", help="ReDial replay: Recall@k of rank()"))
+    inspired.add_arguments(sub.add_parser("inspired", help="INSPIRED replay: Recall@k of rank()"))
     args = p.parse_args(argv)
     return int(args.func(args))
 

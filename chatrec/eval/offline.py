@@ -49,7 +49,9 @@ LIKED = 4.0
 TOP_N = 5
 CURVE_K = 10
 REPORTS_DIR = Path(__file__).resolve().parents[2] / "reports"
-PUBLISHED = ("Chat-REC (Gao et al. 2023), ML-100K, rating prediction RMSE/MAE: MF 0.988/0.771, "
+PUBLISHED = ("`../shared/data/SOURCES.md` lists no published figures for this protocol. "
+             "For context only, from the paper, not checked against that file: "
+             "Chat-REC (Gao et al. 2023), ML-100K, rating prediction RMSE/MAE: MF 0.988/0.771, "
              "Item-KNN 0.933/0.734, gpt-3.5-turbo 0.969/0.756; top-5 P/R/NDCG on ML-100K: "
              "see the paper. Different data (ML-100K, random split) from ours (ml-latest-small, "
              "per-user time split): compare orders of magnitude, not digits.")

@@ -119,6 +119,7 @@ class Turn:
     role: str  # "user" | "assistant"
     text: str
     mentions: list[str] = field(default_factory=list)  # ReDial movie ids, in order, unique
+    targets: list[str] = field(default_factory=list)  # the mentioned movies' "Title (Year)"
 
 
 def turns_of(dialogue: dict[str, Any], names: dict[str, str]) -> list[Turn]:
@@ -134,6 +135,8 @@ def turns_of(dialogue: dict[str, Any], names: dict[str, str]) -> list[Turn]:
             out[-1].mentions.extend(i for i in ids if i not in out[-1].mentions)
         else:
             out.append(Turn(role, text, list(dict.fromkeys(ids))))
+    for t in out:
+        t.targets = [movie_name(m, names, dialogue) for m in t.mentions]
     return out
 
 
@@ -211,7 +214,14 @@ class Tally:
 
 def replay(rec: Recommender, dialogues: list[dict[str, Any]], names: dict[str, str],
            presets: dict[str, Weights], progress: bool = False) -> dict[str, Any]:
-    """Replay ``dialogues``; one tally per preset, all ranked at the same points."""
+    """Replay ReDial ``dialogues``; one tally per preset, all ranked at the same points."""
+    return replay_turns(rec, [turns_of(d, names) for d in dialogues], presets, progress)
+
+
+def replay_turns(rec: Recommender, conversations: list[list[Turn]], presets: dict[str, Weights],
+                 progress: bool = False) -> dict[str, Any]:
+    """Replay conversations already cut into turns (any dataset): at every assistant turn with
+    ``targets``, feed the earlier turns with ``add_turn`` and score ``rank(50)`` per preset."""
     from chatrec.candidates import CandidateGenerator
     from chatrec.filters import violations
 
@@ -223,18 +233,17 @@ def replay(rec: Recommender, dialogues: list[dict[str, Any]], names: dict[str, s
     n_targets = n_linked = n_points = 0
     t_start = time.perf_counter()
     try:
-        for dn, dlg in enumerate(dialogues):
+        for dn, turns in enumerate(conversations):
             session = rec.session()
             done = 0
-            turns = turns_of(dlg, names)
             for ti, turn in enumerate(turns):
-                if turn.role != "assistant" or not turn.mentions:
+                if turn.role != "assistant" or not turn.targets:
                     continue
                 for prior in turns[done:ti]:
                     if prior.text:
                         session.add_turn(prior.role, prior.text)
                 done = ti
-                targets = [link(movie_name(m, names, dlg)) for m in turn.mentions]
+                targets = [link(name) for name in turn.targets]
                 n_points += 1
                 n_targets += len(targets)
                 n_linked += sum(t is not None for t in targets)
@@ -262,12 +271,12 @@ def replay(rec: Recommender, dialogues: list[dict[str, Any]], names: dict[str, s
                 el = time.perf_counter() - t_start
                 parts = [f"{n} {t.summary()['recall@1']}/{t.summary()['recall@10']}/"
                          f"{t.summary()['recall@50']}" for n, t in tallies.items()]
-                print(f"[{dn + 1}/{len(dialogues)}] {el:.0f}s {n_targets} targets, "
+                print(f"[{dn + 1}/{len(conversations)}] {el:.0f}s {n_targets} targets, "
                       f"R@1/10/50: {'; '.join(parts)}", file=sys.stderr, flush=True)
     finally:
         rec.generator = default_gen
     return {
-        "dialogues": len(dialogues), "rank_points": n_points, "targets": n_targets,
+        "dialogues": len(conversations), "rank_points": n_points, "targets": n_targets,
         "linkable_share": round(rate(n_linked, n_targets), 4),
         "presets": {n: t.summary() for n, t in tallies.items()},
     }

@@ -2,6 +2,7 @@
 
     python -m chatrec.eval.simulate --limit 20                   # quick, fake LLM
     python -m chatrec.eval.simulate --limit 200 --backend local  # the target run
+    python -m chatrec.eval.simulate --limit 20 --user-backend local --out-dir /tmp/sim  # LLM user
 
 Protocol
 --------
@@ -20,7 +21,10 @@ Protocol
   top ``k`` (default 10): the reply's picks (what the user sees, ``session.send``) followed by
   ``session.rank(k - len(picks))`` (the items the system would show next: ``rank`` leaves out
   what was already shown). ``hit@picks`` counts the reply's picks only.
-* An LLM-driven simulated user is not implemented (template user only).
+* ``--user-backend NAME`` (e.g. ``local``, ``openai:gpt-4o-mini``): an LLM rewords each
+  template turn (same facts: liked titles, the revealed attribute, the rejection); a wording that
+  names the target, drops a fact, is empty or fails is replaced by the template turn and counted
+  (:mod:`chatrec.eval.llm_user`). Without it (the default) the template user is deterministic.
 
 Metrics: success within the turn budget (top-k and picks-only), mean turns to success (a miss
 counts ``turns + 1``), success by turn, constraint violations among shown picks (a pick that breaks
@@ -44,6 +48,7 @@ import numpy as np
 
 from chatrec.eval import beyond
 from chatrec.eval.common import run_main
+from chatrec.eval.llm_user import Intent, LLMUser
 from chatrec.eval.metrics import percentile, rate
 from chatrec.eval.offline import (
     REPORTS_DIR,
@@ -56,11 +61,14 @@ from chatrec.eval.offline import (
 )
 
 if TYPE_CHECKING:
+    from chatrec.llm.base import LLMBackend
     from chatrec.recommender import Recommender
     from chatrec.types import Item
 
 LIKED = 4.0
-PUBLISHED = ("InteRecAgent (Huang et al. 2023), simulated users on ML-1M/Steam/Amazon games with "
+PUBLISHED = ("`../shared/data/SOURCES.md` lists no published figures for this protocol. "
+             "For context only, from the papers, not checked against that file: "
+             "InteRecAgent (Huang et al. 2023), simulated users on ML-1M/Steam/Amazon games with "
              "GPT-4 as the user: success@5 turns roughly 0.5-0.9 and ~3 turns to success; iEvaLM "
              "(Wang et al. 2023) reports ChatGPT recall@10 ~0.2-0.4 with interaction on ReDial/"
              "OpenDialKG. Different data, users and (LLM) simulators: not directly comparable.")
@@ -103,6 +111,7 @@ class Outcome:
     repeats: int = 0
     latencies: list[float] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
+    templates: list[str] = field(default_factory=list)  # the template turns (LLM user)
     error: str | None = None
 
 
@@ -178,28 +187,38 @@ def build_users(rec: Recommender, rows: RatingRows, limit: int | None, n_seeds: 
     return users, train
 
 
-def simulate_one(rec: Recommender, user: SimUser, k: int, max_turns: int, seed: int = 0) -> Outcome:
+def template_turn(rec: Recommender, user: SimUser, turn: int, rng: random.Random) -> Intent:
+    """What the user says at ``turn`` (1-based), worded by the seeded templates."""
+    attribute = user.attributes[turn - 1] if turn - 1 < len(user.attributes) else None
+    if attribute is not None:
+        attr = say_attr(attribute[0], attribute[1], rng)
+    else:
+        attr = rng.choice(("Something else, please.", "Show me other options."))
+    if turn > 1:
+        return Intent(f"{rng.choice(REJECT)} {attr}", [], attribute, reject=True)
+    names = [rec.catalog.items[i].display_title for i in user.seeds]
+    if not names:
+        return Intent(rng.choice(OPEN_NO_SEEDS).format(attr=attr), [], attribute)
+    joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return Intent(rng.choice(OPEN).format(seeds=joined, attr=attr), names, attribute)
+
+
+def simulate_one(rec: Recommender, user: SimUser, k: int, max_turns: int, seed: int = 0,
+                 llm_user: LLMUser | None = None) -> Outcome:
+    """One conversation; ``llm_user`` (optional) rewords each template turn."""
     from chatrec.filters import violations
 
     rng = random.Random(f"{seed}:{user.user_id}:talk")
     session = rec.session()
     out = Outcome(user.user_id, user.target, None, None, 0)
     seen: set[str] = set()
+    target = rec.catalog.items[user.target]
     for turn in range(1, max_turns + 1):
-        if turn - 1 < len(user.attributes):
-            kind, value = user.attributes[turn - 1]
-            attr = say_attr(kind, value, rng)
-        else:
-            attr = rng.choice(("Something else, please.", "Show me other options."))
-        if turn == 1:
-            names = [rec.catalog.items[i].display_title for i in user.seeds]
-            if names:
-                joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-                msg = rng.choice(OPEN).format(seeds=joined, attr=attr)
-            else:
-                msg = rng.choice(OPEN_NO_SEEDS).format(attr=attr)
-        else:
-            msg = f"{rng.choice(REJECT)} {attr}"
+        intent = template_turn(rec, user, turn, rng)
+        msg = intent.template
+        if llm_user is not None:
+            msg = llm_user.say(intent, [target.title, target.display_title])
+            out.templates.append(intent.template)
         out.messages.append(msg)
         t0 = time.perf_counter()
         try:
@@ -235,7 +254,9 @@ def simulate_one(rec: Recommender, user: SimUser, k: int, max_turns: int, seed: 
 
 
 def evaluate(rec: Recommender, limit: int | None = 20, k: int = 10, max_turns: int = 5,
-             n_seeds: int = 3, seed: int = 0, progress: bool = True) -> dict[str, Any]:
+             n_seeds: int = 3, seed: int = 0, progress: bool = True,
+             user_backend: LLMBackend | None = None) -> dict[str, Any]:
+    """Simulate ``limit`` users; ``user_backend`` (optional) words their turns (LLM user)."""
     from tqdm import tqdm
 
     t_start = time.perf_counter()
@@ -244,8 +265,9 @@ def evaluate(rec: Recommender, limit: int | None = 20, k: int = 10, max_turns: i
     train = rows.take(train_mask)
     original = rec.collab
     plug_collab(rec, fit_collab(rec, train))
+    llm_user = LLMUser(user_backend) if user_backend is not None else None
     try:
-        outcomes = [simulate_one(rec, u, k, max_turns, seed)
+        outcomes = [simulate_one(rec, u, k, max_turns, seed, llm_user)
                     for u in tqdm(users, desc="simulated users", disable=not progress)]
     finally:
         plug_collab(rec, original)
@@ -269,6 +291,8 @@ def evaluate(rec: Recommender, limit: int | None = 20, k: int = 10, max_turns: i
     return {
         "suite": "simulate", "catalog": rec.catalog.name, "backend": rec.settings.backend,
         "users": n, "k": k, "max_turns": max_turns, "seeds_per_user": n_seeds, "seed": seed,
+        "user": "template" if llm_user is None else f"llm:{llm_user.backend.name}",
+        "user_llm": llm_user.summary() if llm_user is not None else None,
         "n_picks": rec.settings.n_picks,
         "success": by_turn[-1] if by_turn else 0.0,
         "success_picks_only": by_turn_picks[-1] if by_turn_picks else 0.0,
@@ -284,9 +308,11 @@ def evaluate(rec: Recommender, limit: int | None = 20, k: int = 10, max_turns: i
         "latencies_s": [round(x, 4) for x in lat],
         "beyond": {"chatrec": beyond.summarize(rec, shown, histories, pct, reasons)},
         "machine": beyond.machine_info(),
+        "written_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "elapsed_s": round(time.perf_counter() - t_start, 1),
         "examples": [{"user": o.user_id, "target": rec.catalog.items[o.target].display_title,
-                      "hit_turn": o.hit_turn, "messages": o.messages, "error": o.error}
+                      "hit_turn": o.hit_turn, "messages": o.messages,
+                      **({"templates": o.templates} if o.templates else {}), "error": o.error}
                      for o in outcomes[:5]],
         "outcomes": [{"user": o.user_id, "target": o.target, "hit_turn": o.hit_turn,
                       "hit_turn_picks": o.hit_turn_picks, "turns": o.turns, "error": o.error}
@@ -298,8 +324,9 @@ def markdown(res: dict[str, Any], target: float = 0.35) -> str:
     s = res["success"]
     verdict = "met" if s >= target else f"missed by {target - s:.3f}"
     lines = [
-        f"## Simulated users (template user, {res['users']} MovieLens users, backend "
+        f"## Simulated users ({user_label(res)}, {res['users']} MovieLens users, backend "
         f"`{res['backend']}`)", "",
+        *user_lines(res),
         f"Target held out: latest movie rated >= 4; collaborative model refit without it. "
         f"Up to {res['max_turns']} turns, hit = target in top-{res['k']} (the reply's "
         f"{res['n_picks']} picks + `session.rank` for the rest). Machine: {res['machine']}. "
@@ -320,6 +347,22 @@ def markdown(res: dict[str, Any], target: float = 0.35) -> str:
     return "\n".join(lines)
 
 
+def user_label(res: dict[str, Any]) -> str:
+    user = res.get("user", "template")
+    return "template user" if user == "template" else f"LLM user `{user[len('llm:'):]}`"
+
+
+def user_lines(res: dict[str, Any]) -> list[str]:
+    """For an LLM user: how many turns it worded, and why the others fell back."""
+    u = res.get("user_llm")
+    if not u:
+        return []
+    why = ", ".join(f"{r.replace('_', ' ')} {n}" for r, n in u["fallbacks"].items())
+    return [f"The LLM user rewords each template turn (same facts); {u['rephrased']} of "
+            f"{u['turns']} turns sent in its words, the template turn sent instead for the "
+            f"others ({why}; fallback rate {u['fallback_rate']:.3f}).", ""]
+
+
 def write_outputs(res: dict[str, Any], out_dir: Path, name: str = "simulate") -> tuple[Path, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     jp, mp = out_dir / f"{name}.json", out_dir / f"{name}.md"
@@ -337,17 +380,25 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--turns", type=int, default=5)
     p.add_argument("--seeds", type=int, default=3, help="liked movies named in the opening")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--user-backend", default=None, metavar="NAME",
+                   help="an LLM words the simulated user's turns ('local', 'openai:<model>', a "
+                        ".gguf path; default: the deterministic template user)")
     p.add_argument("--data-dir", default=default_data_dir(), help="where the index is (reused)")
     p.add_argument("--out-dir", default=str(REPORTS_DIR))
+    p.add_argument("--name", default="simulate", help="output files <out-dir>/<name>.json|.md")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from chatrec.llm import create_backend
+
     rec = make_recommender(args.catalog, args.backend, args.data_dir)
+    user_backend = (create_backend(args.user_backend, rec.settings)
+                    if args.user_backend else None)
     res = evaluate(rec, limit=args.limit, k=args.k, max_turns=args.turns, n_seeds=args.seeds,
-                   seed=args.seed, progress=not args.quiet)
-    jp, mp = write_outputs(res, Path(args.out_dir))
+                   seed=args.seed, progress=not args.quiet, user_backend=user_backend)
+    jp, mp = write_outputs(res, Path(args.out_dir), args.name)
     print(markdown(res))
     print(f"wrote {jp} and {mp}", file=sys.stderr)
     return 0
