@@ -18,32 +18,63 @@ from chatrec.types import Candidate
 if TYPE_CHECKING:
     from chatrec.catalog import Catalog
     from chatrec.collab import CollaborativeModel
+    from chatrec.conversations import ConversationModel
     from chatrec.index import VectorIndex
+
+
+FEATURES = ("dense", "talk", "collab", "attrs", "popularity", "popularity_thin",
+            "attrs_popularity", "conv_popularity", "conv_popularity_thin", "comention",
+            "conv_context")
 
 
 @dataclass(frozen=True)
 class Weights:
-    """How much each scorer counts in the fused score."""
+    """How much each feature counts in the fused (linear) score.
 
-    dense: float = 1.0
-    collab: float = 1.0
-    attrs: float = 0.6
-    popularity: float = 0.6
+    Features, each 0..1 over the candidate pool: ``dense`` (the profile's items and words,
+    min-max scaled), ``talk`` (everything the user said, min-max scaled), ``collab`` (item-item
+    from ratings), ``attrs`` (share of liked attributes the item has), ``popularity`` (the
+    prior), ``popularity_thin`` (prior / (1 + liked items): thin profiles lean on what most
+    people like), ``attrs_popularity`` (attrs x prior), and from a catalog's conversation log
+    (:mod:`chatrec.conversations`): ``conv_popularity`` (+ ``_thin``), ``comention`` and
+    ``conv_context``. The defaults were fitted by ``scripts/fit_weights.py`` (listwise softmax
+    over the pool) on the ReDial tune half only; features a catalog lacks are simply 0.
+    """
+
+    dense: float = 2.36
+    talk: float = 1.02
+    collab: float = 1.12
+    attrs: float = 1.35
+    popularity: float = 1.68
+    popularity_thin: float = 0.11
+    attrs_popularity: float = 1.29
+    conv_popularity: float = 1.81
+    conv_popularity_thin: float = 1.93
+    comention: float = 1.16
+    conv_context: float = 1.39
     max_per_series: int = 1  # variety: items of one franchise allowed in one list
-    thin_boost: float = 2.0  # popularity counts (1 + thin_boost / (1 + liked items)) times
     popular_pool: int = 300  # the most popular items always join the candidate pool
+
+    def vector(self) -> np.ndarray:
+        return np.array([getattr(self, f) for f in FEATURES], dtype=np.float32)
+
+    @classmethod
+    def only(cls, *names: str) -> Weights:
+        """Every feature off but ``names`` (at 1.0): one scorer alone, for ablations."""
+        return cls(**{f: (1.0 if f in names else 0.0) for f in FEATURES})  # type: ignore[arg-type]
 
 
 @dataclass
 class Signals:
-    """Raw per-scorer scores for a pool of item ids (aligned lists)."""
+    """Per-feature scores for a pool of item ids: ``X[n, f]`` for ``ids[n]``, ``FEATURES[f]``."""
 
     ids: list[str]
-    dense: np.ndarray
-    collab: np.ndarray
-    attrs: np.ndarray
-    popularity: np.ndarray
+    X: np.ndarray
     matched: dict[str, list[str]] = field(default_factory=dict)
+    dense_raw: np.ndarray | None = None  # cosine similarity to the profile (not rescaled)
+
+    def column(self, name: str) -> np.ndarray:
+        return self.X[:, FEATURES.index(name)]
 
 
 COUNT_SHARE = 0.2  # share of log(rating count) in the popularity prior (rest: catalog popularity)
@@ -72,10 +103,11 @@ class CandidateGenerator:
 
     def __init__(self, catalog: Catalog, index: VectorIndex,
                  collab: CollaborativeModel | None = None, weights: Weights | None = None,
-                 retrieve_k: int = 200) -> None:
+                 retrieve_k: int = 200, conversations: ConversationModel | None = None) -> None:
         self.catalog = catalog
         self.index = index
         self.collab = collab
+        self.conversations = conversations
         self.weights = weights or Weights()
         self.retrieve_k = retrieve_k
         self._prior: dict[str, float] | None = None
@@ -145,30 +177,58 @@ class CandidateGenerator:
         top = np.argsort(-s)[: self.retrieve_k * 2]
         return {self.collab.item_ids[j]: float(s[j]) for j in top if s[j] > 0}
 
-    def signals(self, prefs: Preferences, query_text: str) -> Signals:
-        """Every scorer over the union of the dense and collaborative pools, hard filters applied."""
+    def conversation_scores(self, prefs: Preferences, talk_vec: np.ndarray | None
+                            ) -> dict[str, np.ndarray]:
+        """The conversation log's signals over the whole catalog (empty without a log)."""
+        cm = self.conversations
+        if cm is None:
+            return {}
+        seeds = list(prefs.liked_items) + list(prefs.seen_items) + list(prefs.recommended)
+        if prefs.anchor:
+            seeds.append(prefs.anchor)
+        return {"conv_popularity": cm.popularity, "comention": cm.comention(seeds),
+                "conv_context": cm.context(talk_vec)}
+
+    def signals(self, prefs: Preferences, query_text: str, talk: str = "") -> Signals:
+        """Every feature over the pool (dense and collaborative neighbours, the popular items,
+        the conversation log's picks), hard filters applied."""
         qv = self.query_vectors(prefs, query_text)
+        tv = self.index.embedder.encode([talk])[0] if talk.strip() else None
         where = build_where(prefs, self.catalog)
         dense: dict[str, float] = {}
+        talk_sim: dict[str, float] = {}
         if len(qv):
             for h in self.index.query(qv, self.retrieve_k, where):
                 dense[h.item_id] = h.similarity
+        if tv is not None:
+            for h in self.index.query(tv[None, :], self.retrieve_k, where):
+                talk_sim[h.item_id] = h.similarity
         cf = self.collab_scores(prefs)
-        pool = list(dict.fromkeys(list(dense) + list(cf)))
+        conv = self.conversation_scores(prefs, tv)
+        pool = list(dict.fromkeys(list(dense) + list(talk_sim) + list(cf)))
+        if conv:
+            cm = self.conversations
+            assert cm is not None
+            for name in ("comention", "conv_context", "conv_popularity"):
+                top = np.argsort(-conv[name])[: self.retrieve_k]
+                pool += [cm.item_ids[j] for j in top if conv[name][j] > 0]
+            pool = list(dict.fromkeys(pool))
         if not pool:  # nothing to go on but constraints: the most popular allowed items
             pool = self.popular(2000)
-        elif self.weights.popular_pool > 0 and self.weights.popularity > 0:
+        elif self.weights.popular_pool > 0:
             pool = list(dict.fromkeys(pool + self.popular(self.weights.popular_pool)))
         items = [self.catalog.items[i] for i in pool if i in self.catalog.items]
         items = [it for it in items if not violations(it, prefs, self.catalog)]
         ids = [it.id for it in items]
-        missing = [i for i in ids if i not in dense]
-        if missing and len(qv):
-            present, mv = self.index.vectors(missing)
+        if ids and (len(qv) or tv is not None):
+            present, mv = self.index.vectors(ids)
             if len(mv):
-                sims = (mv @ qv.T).max(axis=1)
-                for i, s in zip(present, sims, strict=False):
-                    dense[i] = float(s)
+                if len(qv):
+                    for i, v in zip(present, (mv @ qv.T).max(axis=1), strict=True):
+                        dense.setdefault(i, float(v))
+                if tv is not None:
+                    for i, v in zip(present, mv @ tv, strict=True):
+                        talk_sim.setdefault(i, float(v))
         liked_attrs = set(prefs.liked_attrs)
         attrs = np.zeros(len(ids), dtype=np.float32)
         matched: dict[str, list[str]] = {}
@@ -177,33 +237,51 @@ class CandidateGenerator:
             if liked_attrs:
                 attrs[n] = len(have) / len(liked_attrs)
             matched[it.id] = sorted(have)
-        return Signals(
-            ids=ids,
-            dense=np.array([dense.get(i, 0.0) for i in ids], dtype=np.float32),
-            collab=np.array([cf.get(i, 0.0) for i in ids], dtype=np.float32),
-            attrs=attrs,
-            popularity=np.array([self.prior().get(i, 0.0) for i in ids], dtype=np.float32),
-            matched=matched,
-        )
+        prior = self.prior()
+        pop = np.array([prior.get(i, 0.0) for i in ids], dtype=np.float32)
+        cfv = np.array([cf.get(i, 0.0) for i in ids], dtype=np.float32)
+        top_cf = float(cfv.max()) if len(cfv) else 0.0
+        thin = 1.0 / (1.0 + len(prefs.liked_items))
+        dense_raw = np.array([dense.get(i, 0.0) for i in ids], dtype=np.float32)
+        cols: dict[str, np.ndarray] = {
+            "dense": _minmax(dense_raw) if len(qv) else np.zeros(len(ids), dtype=np.float32),
+            "talk": _minmax(np.array([talk_sim.get(i, 0.0) for i in ids], dtype=np.float32))
+            if tv is not None else np.zeros(len(ids), dtype=np.float32),
+            "collab": cfv / top_cf if top_cf > 0 else cfv,
+            "attrs": attrs, "popularity": pop, "popularity_thin": pop * thin,
+            "attrs_popularity": attrs * pop,
+        }
+        if conv:
+            cm = self.conversations
+            assert cm is not None
+            rows = np.array([cm.index[i] for i in ids], dtype=np.int64)
+            for name, arr in conv.items():
+                cols[name] = arr[rows] if len(rows) else np.zeros(0, dtype=np.float32)
+            cols["conv_popularity_thin"] = cols["conv_popularity"] * thin
+        X = np.zeros((len(ids), len(FEATURES)), dtype=np.float32)
+        for f, name in enumerate(FEATURES):
+            if name in cols:
+                X[:, f] = cols[name]
+        return Signals(ids=ids, X=X, matched=matched, dense_raw=dense_raw)
 
     # --- fusion -----------------------------------------------------------------------
-    def generate(self, prefs: Preferences, query_text: str = "", k: int = 20) -> list[Candidate]:
-        """The top ``k`` allowed candidates, best first, with a variety limit per franchise."""
-        s = self.signals(prefs, query_text)
+    def generate(self, prefs: Preferences, query_text: str = "", k: int = 20,
+                 talk: str = "") -> list[Candidate]:
+        """The top ``k`` allowed candidates, best first, with a variety limit per franchise.
+
+        ``query_text``: this turn's words; ``talk``: everything the user said so far."""
+        s = self.signals(prefs, query_text, talk)
         if not s.ids:
             return []
         w = self.weights
-        cf = s.collab / max(float(s.collab.max()), 1e-9) if len(s.collab) and s.collab.max() > 0 \
-            else s.collab
-        # thin profiles (few liked items) lean on what most people like
-        pop_w = w.popularity * (1.0 + w.thin_boost / (1.0 + len(prefs.liked_items)))
-        fused = (w.dense * _minmax(s.dense) + w.collab * cf + w.attrs * s.attrs
-                 + pop_w * s.popularity)
+        fused = s.X @ w.vector()
         order = np.argsort(-fused, kind="stable")
         out: list[Candidate] = []
         per_series: Counter[str] = Counter()
         liked_series = {series_key(self.catalog.items[i].title) for i in prefs.liked_items
                         if i in self.catalog.items}
+        shown = ("dense", "talk", "collab", "attrs", "popularity", "conv_popularity",
+                 "comention", "conv_context")
         for j in order:
             iid = s.ids[j]
             item = self.catalog.items[iid]
@@ -211,9 +289,10 @@ class CandidateGenerator:
             if per_series[key] >= w.max_per_series:
                 continue
             per_series[key] += 1
-            sig = {"dense": float(s.dense[j]), "collab": float(s.collab[j]),
-                   "attrs": float(s.attrs[j]), "popularity": float(s.popularity[j]),
-                   "same_series": float(key in liked_series)}
+            sig = {name: float(s.X[j, FEATURES.index(name)]) for name in shown}
+            if s.dense_raw is not None:
+                sig["dense"] = float(s.dense_raw[j])  # a cosine: rank.py words "similar" by it
+            sig["same_series"] = float(key in liked_series)
             out.append(Candidate(item=item, score=float(fused[j]), signals=sig,
                                  matched=list(s.matched.get(iid, []))))
             if len(out) >= k:

@@ -43,7 +43,7 @@ RATINGS_HEADER = ("user_id", "item_id", "rating", "timestamp")
 _ITEM_KEYS = frozenset({"id", "title", "aliases", "text", "meta"})
 _FIELD_SPEC_KEYS = frozenset({"type", "label", "role", "unit"})
 _MANIFEST_KEYS = frozenset({
-    "name", "title", "noun", "plural", "items", "ratings", "item_count", "fields",
+    "name", "title", "noun", "plural", "items", "ratings", "conversations", "item_count", "fields",
     "attribute_fields", "display_fields", "popularity_field", "rating_field", "link_field",
     "attribution", "sources", "description"})
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -83,6 +83,7 @@ class Manifest:
     attribution: str
     sources: tuple[str, ...] = ()
     item_count: int | None = None  # when given, the items file must hold exactly this many
+    conversations_file: str | None = None  # real recommendation dialogues (chatrec.conversations)
 
     @classmethod
     def from_dict(cls, d: Any, *, path: str) -> Manifest:
@@ -117,8 +118,8 @@ class Manifest:
             raise bad("name", f"{name!r} must be letters, digits, '_', '-' or '.'")
         noun = text("noun", "item") or "item"
         files: dict[str, str | None] = {}
-        for key in ("items", "ratings"):
-            f = text(key, optional=key == "ratings")
+        for key in ("items", "ratings", "conversations"):
+            f = text(key, optional=key != "items")
             if f is not None and (Path(f).is_absolute() or ".." in Path(f).parts):
                 raise bad(key, f"{f!r} must be a file name inside the catalog folder")
             files[key] = f
@@ -179,7 +180,8 @@ class Manifest:
         return cls(
             name=name, title=text("title") or name, noun=noun,
             plural=text("plural", noun + "s") or noun + "s",
-            items_file=files["items"] or "", ratings_file=files["ratings"], fields=fields,
+            items_file=files["items"] or "", ratings_file=files["ratings"],
+            conversations_file=files["conversations"], fields=fields,
             attribute_fields=names("attribute_fields"), display_fields=names("display_fields"),
             popularity_field=role_field("popularity_field", {"int", "float"}),
             rating_field=role_field("rating_field", {"int", "float"}),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chatrec.candidates import CandidateGenerator
@@ -45,8 +46,13 @@ class Recommender:
         self.embedder = embedder or MiniLMEmbedder()
         self.index = VectorIndex.open(self.catalog, self.embedder, self.settings)
         self.collab = CollaborativeModel.from_catalog(self.catalog)
+        from chatrec.conversations import ConversationModel
+
+        self.conversations = ConversationModel.from_catalog(
+            self.catalog, self.embedder, Path(self.settings.data_dir) / "cache")
         self.generator = CandidateGenerator(self.catalog, self.index, self.collab,
-                                            retrieve_k=self.settings.retrieve_k)
+                                            retrieve_k=self.settings.retrieve_k,
+                                            conversations=self.conversations)
         self.prompts = load_prompts(self.settings.prompts_dir)
         self.ranker = Ranker(self.catalog, self.prompts)
         from chatrec.understand import Understander

@@ -97,6 +97,15 @@ class Session:
     def catalog_name(self) -> str:
         return self.rec.catalog.name
 
+    def talk(self, current: str = "") -> str:
+        """Everything the user said in this conversation (latest words kept), plus ``current``."""
+        from chatrec.conversations import talk_text
+
+        said = [t.text for t in self._turns if t.role == "user"]
+        if current and (not said or said[-1] != current):
+            said.append(current)
+        return talk_text(said)
+
     def describe_preferences(self) -> str:
         return self._prefs.describe(self.rec.catalog)
 
@@ -204,7 +213,8 @@ class Session:
         rec = self.rec
         n = rec.settings.n_picks
         cands = rec.generator.generate(self._prefs, u.positive_text,
-                                       k=max(rec.settings.llm_candidates, n) + 10)
+                                       k=max(rec.settings.llm_candidates, n) + 10,
+                                       talk=self.talk(msg))
         if not cands:
             text = ("I found nothing in the catalog that fits everything you asked for. "
                     f"Right now: {self._prefs.describe()} Try lifting a limit, e.g. "
@@ -334,7 +344,7 @@ class Session:
         """The top-``k`` picks (k <= 100) for the current profile, without an LLM or text."""
         if not 1 <= k <= 100:
             raise InputError("k must be between 1 and 100")
-        cands = self.rec.generator.generate(self._prefs, "", k=k)
+        cands = self.rec.generator.generate(self._prefs, "", k=k, talk=self.talk())
         return [self.rec.ranker.code_pick(c, self._prefs) for c in cands]
 
     # --- persistence ----------------------------------------------------------------

@@ -799,6 +799,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.only in (None, "movies"):
         print("movies:", _dumps(build_movies(data, out)))
+        if (data / "redial-dev").is_dir():  # the conversation log (needs the catalog built)
+            from build_conversations import build_conversations
+
+            print("conversations:", _dumps(build_conversations(data, out / "movies")))
     if args.only in (None, "games"):
         print("games:", _dumps(build_games(data, out)))
     return 0

@@ -4,6 +4,7 @@ an in-memory vector index (hashing embedder) and no model."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -176,8 +177,8 @@ def test_prior_blends_popularity_and_rating_counts(
 
 # --- fusion ---------------------------------------------------------------------------------
 @pytest.mark.parametrize(("weights", "liked", "expect_first"), [
-    (Weights(dense=0, collab=1, attrs=0, popularity=0), ["1"], {"3", "8"}),
-    (Weights(dense=0, collab=0, attrs=0, popularity=1), [], {"4"}),
+    (Weights.only("collab"), ["1"], {"3", "8"}),
+    (Weights.only("popularity"), [], {"4"}),
     (Weights(), ["4"], {"5", "8", "1"}),
 ])
 def test_generate_by_weights(tiny: tuple[Catalog, MemoryIndex, CollaborativeModel],
@@ -200,12 +201,13 @@ def test_filters_series_and_explanations(tiny: tuple[Catalog, MemoryIndex, Colla
     assert "6" not in ids and "3" not in ids
     assert not ({"1", "2"} <= set(ids))  # one "Space Rocket" per list
     assert all(c.because in (None, "3") for c in out)
-    assert set(out[0].signals) == {"dense", "collab", "attrs", "popularity", "same_series"}
+    assert set(out[0].signals) == {"dense", "talk", "collab", "attrs", "popularity",
+                                   "conv_popularity", "comention", "conv_context", "same_series"}
 
 
 def test_thin_profile_leans_on_popularity(tiny: tuple[Catalog, MemoryIndex, CollaborativeModel]) -> None:
-    w_on = Weights(dense=0, collab=0.2, attrs=0, popularity=1.0, thin_boost=5.0)
-    w_off = Weights(dense=0, collab=0.2, attrs=0, popularity=1.0, thin_boost=0.0)
+    w_on = replace(Weights.only("popularity"), collab=0.2, popularity_thin=5.0)
+    w_off = replace(Weights.only("popularity"), collab=0.2, popularity_thin=0.0)
     p = prefs_liking("3")
     on = generator(tiny, w_on).generate(p, "", k=8)
     off = generator(tiny, w_off).generate(p, "", k=8)

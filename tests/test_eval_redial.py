@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from chatrec.candidates import Weights
 from chatrec.eval import redial
 from chatrec.eval.metrics import hit_at_k, percentile, rate, recall_at_k
 
@@ -76,12 +77,14 @@ def test_split_is_stable_and_about_half() -> None:
 
 
 def test_parse_weights_and_presets() -> None:
-    w = redial.parse_weights("dense=0.5, popularity=2")
-    assert (w.dense, w.popularity, w.collab) == (0.5, 2.0, 1.0)
+    w = redial.parse_weights("dense=0.5, popularity=2, max_per_series=3")
+    assert (w.dense, w.popularity, w.collab) == (0.5, 2.0, Weights().collab)
+    assert w.max_per_series == 3 and isinstance(w.max_per_series, int)
     with pytest.raises(ValueError):
         redial.parse_weights("bogus=1")
     p = redial.weight_presets()
     assert p["dense"].collab == 0 and p["collab"].dense == 0 and p["fused"].dense > 0
+    assert p["conversations"].comention == 1 and p["conversations"].dense == 0
 
 
 def test_sample_fixture_is_self_contained() -> None:
@@ -152,3 +155,17 @@ def test_replay_scores_what_rank_returns(movies_rec: Any, monkeypatch: pytest.Mo
     assert len(wanted) <= 50
     assert s["recall@50"] == pytest.approx(res["linkable_share"], abs=1e-3)
     assert s["off_catalog_rate"] == 0.0
+
+
+def test_replay_never_learns_from_the_scored_dialogue(movies_rec) -> None:  # type: ignore[no-untyped-def]
+    base = movies_rec.conversations
+    assert base is not None
+    cid = sorted(base.sources)[0]
+    loo = redial.conversation_model_for(movies_rec, cid, {cid, "x"}, "others")
+    assert loo is not None and cid not in loo.sources and len(loo.sources) == len(base.sources) - 1
+    assert redial.conversation_model_for(movies_rec, "unknown", set(), "others") is base
+    split = redial.conversation_model_for(movies_rec, None, set(sorted(base.sources)[:10]), "split")
+    assert split is not None and len(split.sources) == len(base.sources) - 10
+    assert redial.conversation_model_for(movies_rec, cid, {cid}, "none") is None
+    with pytest.raises(ValueError):
+        redial.replay_turns(movies_rec, [], {}, learn_from="bogus")

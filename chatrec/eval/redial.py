@@ -25,7 +25,7 @@ import json
 import re
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,7 +36,10 @@ from chatrec.eval.metrics import hit_at_k, percentile, rate
 
 if TYPE_CHECKING:
     from chatrec.candidates import Weights
+    from chatrec.conversations import ConversationModel
     from chatrec.recommender import Recommender
+    from chatrec.session import Session
+    from chatrec.understand.titles import TitleIndex
 
 KS = (1, 10, 50)
 RANK_K = 50
@@ -50,9 +53,10 @@ def weight_presets() -> dict[str, Weights]:
     from chatrec.candidates import Weights
 
     return {
-        "dense": Weights(dense=1.0, collab=0.0, attrs=0.0, popularity=0.0),
-        "collab": Weights(dense=0.0, collab=1.0, attrs=0.0, popularity=0.0),
-        "popularity": Weights(dense=0.0, collab=0.0, attrs=0.0, popularity=1.0),
+        "dense": Weights.only("dense", "talk"),
+        "collab": Weights.only("collab"),
+        "popularity": Weights.only("popularity"),
+        "conversations": Weights.only("conv_popularity", "comention", "conv_context"),
         "fused": Weights(),
     }
 
@@ -61,7 +65,7 @@ def parse_weights(spec: str) -> Weights:
     """``"dense=1,collab=0.5"`` -> Weights (unnamed fields keep their defaults)."""
     from chatrec.candidates import Weights
 
-    kw: dict[str, float] = {}
+    kw: dict[str, float | int] = {}
     for part in spec.split(","):
         if not part.strip():
             continue
@@ -69,7 +73,8 @@ def parse_weights(spec: str) -> Weights:
         name = name.strip()
         if name not in Weights.__dataclass_fields__:
             raise ValueError(f"unknown weight {name!r}")
-        kw[name] = float(value)
+        kw[name] = int(value) if Weights.__dataclass_fields__[name].type in ("int", int) \
+            else float(value)
     return Weights(**kw)  # type: ignore[arg-type]
 
 
@@ -155,8 +160,10 @@ def _variants(title: str) -> list[str]:
 class Linker:
     """ReDial "Title (Year)" -> catalog item id, with the understander's title index."""
 
-    def __init__(self, rec: Recommender) -> None:
-        self.titles = rec.understander.titles
+    def __init__(self, source: Recommender | TitleIndex) -> None:
+        understander = getattr(source, "understander", None)
+        self.titles: TitleIndex = understander.titles if understander is not None \
+            else source  # type: ignore[assignment]
         self.cache: dict[str, str | None] = {}
 
     def __call__(self, name: str) -> str | None:
@@ -213,15 +220,55 @@ class Tally:
 
 
 def replay(rec: Recommender, dialogues: list[dict[str, Any]], names: dict[str, str],
-           presets: dict[str, Weights], progress: bool = False) -> dict[str, Any]:
+           presets: dict[str, Weights], progress: bool = False,
+           learn_from: str = "others") -> dict[str, Any]:
     """Replay ReDial ``dialogues``; one tally per preset, all ranked at the same points."""
-    return replay_turns(rec, [turns_of(d, names) for d in dialogues], presets, progress)
+    return replay_turns(rec, [turns_of(d, names) for d in dialogues], presets, progress,
+                        ids=[str(d["conversationId"]) for d in dialogues], learn_from=learn_from)
+
+
+LEARN_FROM = ("others", "split", "none")
+
+
+def rank_points(session: Session, turns: list[Turn]) -> Iterator[Turn]:
+    """Each assistant turn with targets, after feeding the turns before it to ``session``."""
+    done = 0
+    for ti, turn in enumerate(turns):
+        if turn.role != "assistant" or not turn.targets:
+            continue
+        for prior in turns[done:ti]:
+            if prior.text:
+                session.add_turn(prior.role, prior.text)
+        done = ti
+        yield turn
+
+
+def conversation_model_for(rec: Recommender, cid: str | None, evaluated: set[str],
+                           learn_from: str) -> ConversationModel | None:
+    """The catalog's conversation log as the replay may use it for conversation ``cid``:
+    ``others`` drops that conversation (leave-one-out), ``split`` drops every evaluated one,
+    ``none`` drops the log. A replay never learns from the dialogue it scores."""
+    base = rec.conversations
+    if base is None or learn_from == "none":
+        return None
+    if learn_from == "split":
+        return base.without(evaluated)
+    return base.without({cid}) if cid is not None and cid in base.sources else base
 
 
 def replay_turns(rec: Recommender, conversations: list[list[Turn]], presets: dict[str, Weights],
-                 progress: bool = False) -> dict[str, Any]:
+                 progress: bool = False, ids: list[str] | None = None,
+                 learn_from: str = "others") -> dict[str, Any]:
     """Replay conversations already cut into turns (any dataset): at every assistant turn with
-    ``targets``, feed the earlier turns with ``add_turn`` and score ``rank(50)`` per preset."""
+    ``targets``, feed the earlier turns with ``add_turn`` and score ``rank(50)`` per preset.
+
+    ``ids``: the conversations' ids, so that a catalog whose conversation log holds them does
+    not learn from the dialogue it is scored on (see :func:`conversation_model_for`)."""
+    if learn_from not in LEARN_FROM:
+        raise ValueError(f"learn_from must be one of {LEARN_FROM}")
+    evaluated = set(ids or [])
+    split_model = conversation_model_for(rec, None, evaluated, learn_from) \
+        if learn_from != "others" else None
     from chatrec.candidates import CandidateGenerator
     from chatrec.filters import violations
 
@@ -234,15 +281,13 @@ def replay_turns(rec: Recommender, conversations: list[list[Turn]], presets: dic
     t_start = time.perf_counter()
     try:
         for dn, turns in enumerate(conversations):
+            cid = ids[dn] if ids is not None else None
+            model = split_model if learn_from != "others" else \
+                conversation_model_for(rec, cid, evaluated, learn_from)
+            for gen in gens.values():
+                gen.conversations = model
             session = rec.session()
-            done = 0
-            for ti, turn in enumerate(turns):
-                if turn.role != "assistant" or not turn.targets:
-                    continue
-                for prior in turns[done:ti]:
-                    if prior.text:
-                        session.add_turn(prior.role, prior.text)
-                done = ti
+            for turn in rank_points(session, turns):
                 targets = [link(name) for name in turn.targets]
                 n_points += 1
                 n_targets += len(targets)
@@ -306,6 +351,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="comma list of: " + ", ".join(weight_presets()))
     p.add_argument("--weights", default=None,
                    help='extra preset "custom", e.g. "dense=1,collab=1,attrs=0.6,popularity=0.3"')
+    p.add_argument("--learn-from", choices=LEARN_FROM, default="others",
+                   help="the catalog's conversation log during the replay: 'others' leaves out "
+                        "the dialogue being scored, 'split' every evaluated dialogue, 'none' "
+                        "the whole log")
     p.add_argument("--data-dir", default=default_data_dir(), help="where the index is (reused)")
     p.add_argument("--json", default=None, help="write the result here")
     p.add_argument("--quiet", action="store_true")
@@ -313,6 +362,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from chatrec.candidates import FEATURES
+
     names = load_mentions(args.mentions)
     dialogues = select(load_dialogues(args.dialogues), args.split, args.seed)
     if args.limit is not None:
@@ -323,11 +374,12 @@ def run(args: argparse.Namespace) -> int:
         presets["custom"] = parse_weights(args.weights)
     rec = make_recommender(args.catalog, args.backend, args.data_dir)
     t0 = time.perf_counter()
-    result = replay(rec, dialogues, names, presets, progress=not args.quiet)
+    result = replay(rec, dialogues, names, presets, progress=not args.quiet,
+                    learn_from=args.learn_from)
     result.update({"split": args.split, "seed": args.seed, "catalog": args.catalog,
+                   "learn_from": args.learn_from, "backend": args.backend,
                    "elapsed_s": round(time.perf_counter() - t0, 1),
-                   "weights": {n: {k: getattr(w, k) for k in ("dense", "collab", "attrs",
-                                                               "popularity")}
+                   "weights": {n: dict(zip(FEATURES, map(float, w.vector()), strict=True))
                                for n, w in presets.items()}})
     print(f"{result['dialogues']} dialogues ({args.split} half, seed {args.seed!r}), "
           f"{result['rank_points']} rank points, {result['targets']} targets, "

@@ -1,0 +1,107 @@
+"""Fit the candidate generator's fusion weights (chatrec.candidates.Weights) on ReDial.
+
+    python scripts/fit_weights.py --dialogues ../shared/data/redial-dev/valid_data.jsonl \\
+        --mentions ../shared/data/redial-dev/movies_with_mentions.csv --split tune
+
+Replays the chosen half of the dialogues through the public API (``add_turn``), and at every
+recommender turn that names movies records the generator's feature matrix over its candidate
+pool (``CandidateGenerator.signals``) and where the named movies sit in it. A linear score is
+fitted by maximising the listwise softmax likelihood of the named movies (L2 1e-3, Adam), the
+learning-to-rank form of "learned weights". Conversation-log features are computed without the
+dialogue being replayed and without any dialogue of the other half, so the other half stays
+unseen: report on it with ``python -m chatrec.eval redial --split test``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+
+def collect(args: argparse.Namespace) -> tuple[list[np.ndarray], list[list[int]]]:
+    from chatrec.eval import redial
+    from chatrec.eval.common import make_recommender
+
+    rec = make_recommender("movies", "fake", args.data_dir)
+    names = redial.load_mentions(args.mentions)
+    every = redial.load_dialogues(args.dialogues)
+    mine = redial.select(every, args.split, args.seed)[: args.limit]
+    others = {str(d["conversationId"]) for d in every} - {str(d["conversationId"]) for d in mine}
+    link = redial.Linker(rec)
+    gen = rec.generator
+    base = rec.conversations
+    X: list[np.ndarray] = []
+    T: list[list[int]] = []
+    t0 = time.perf_counter()
+    for n, d in enumerate(mine):
+        cid = str(d["conversationId"])
+        gen.conversations = base.without(others | {cid}) if base is not None else None
+        session = rec.session()
+        for turn in redial.rank_points(session, redial.turns_of(d, names)):
+            sig = gen.signals(session.preferences, "", talk=session.talk())
+            pos = {i: j for j, i in enumerate(sig.ids)}
+            hit = [pos[t] for t in (link(x) for x in turn.targets) if t in pos]
+            if hit:
+                X.append(sig.X.copy())
+                T.append(hit)
+        if (n + 1) % 50 == 0:
+            print(f"[{n + 1}/{len(mine)}] {time.perf_counter() - t0:.0f}s, {len(X)} points",
+                  file=sys.stderr, flush=True)
+    gen.conversations = base
+    return X, T
+
+
+def fit(X: list[np.ndarray], T: list[list[int]], epochs: int, l2: float) -> np.ndarray:
+    import torch
+
+    w = torch.zeros(X[0].shape[1], requires_grad=True)
+    opt = torch.optim.Adam([w], lr=0.05)
+    xs = [torch.from_numpy(x) for x in X]
+    for _ in range(epochs):
+        opt.zero_grad()
+        loss = torch.zeros(())
+        for x, t in zip(xs, T, strict=True):
+            s = x @ w
+            loss = loss - (s[t] - torch.logsumexp(s, 0)).mean()
+        loss = loss / len(xs) + l2 * (w ** 2).sum()
+        loss.backward()
+        opt.step()
+    return np.asarray(w.detach().numpy(), dtype=np.float64)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from chatrec.candidates import FEATURES
+    from chatrec.eval.common import default_data_dir
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--dialogues", required=True)
+    ap.add_argument("--mentions", required=True)
+    ap.add_argument("--split", default="tune", choices=("tune", "test"))
+    ap.add_argument("--seed", default="chatrec")
+    ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--epochs", type=int, default=150)
+    ap.add_argument("--l2", type=float, default=1e-3)
+    ap.add_argument("--data-dir", default=default_data_dir())
+    ap.add_argument("--json", default=None, help="write the weights here")
+    args = ap.parse_args(argv)
+    X, T = collect(args)
+    w = fit(X, T, args.epochs, args.l2)
+    weights = {f: round(float(v), 2) for f, v in zip(FEATURES, w, strict=True)}
+    print(f"{len(X)} rank points with a named movie in the pool")
+    print(json.dumps(weights, indent=2))
+    if args.json:
+        Path(args.json).write_text(json.dumps({"weights": weights, "points": len(X),
+                                               "split": args.split}, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
