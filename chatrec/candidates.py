@@ -26,6 +26,9 @@ FEATURES = ("dense", "talk", "collab", "attrs", "popularity", "popularity_thin",
             "attrs_popularity", "conv_popularity", "conv_popularity_thin", "comention",
             "conv_context")
 
+POPULARITY_FEATURES = ("popularity", "popularity_thin", "attrs_popularity", "conv_popularity",
+                       "conv_popularity_thin")
+
 
 @dataclass(frozen=True)
 class Weights:
@@ -55,8 +58,14 @@ class Weights:
     max_per_series: int = 1  # variety: items of one franchise allowed in one list
     popular_pool: int = 300  # the most popular items always join the candidate pool
 
-    def vector(self) -> np.ndarray:
-        return np.array([getattr(self, f) for f in FEATURES], dtype=np.float32)
+    def vector(self, novelty: float = 0.0) -> np.ndarray:
+        """The weights in ``FEATURES`` order. ``novelty`` (the profile's knob, 0..1) scales the
+        popularity features by ``1 - 2 * novelty``: neutral at 0.5, counting against at 1."""
+        v = np.array([getattr(self, f) for f in FEATURES], dtype=np.float32)
+        if novelty > 0:
+            for f in POPULARITY_FEATURES:
+                v[FEATURES.index(f)] *= 1.0 - 2.0 * min(1.0, novelty)
+        return v
 
     @classmethod
     def only(cls, *names: str) -> Weights:
@@ -274,7 +283,7 @@ class CandidateGenerator:
         if not s.ids:
             return []
         w = self.weights
-        fused = s.X @ w.vector()
+        fused = s.X @ w.vector(prefs.novelty)
         order = np.argsort(-fused, kind="stable")
         out: list[Candidate] = []
         per_series: Counter[str] = Counter()

@@ -91,6 +91,7 @@ class Preferences:
     recommended: list[str] = field(default_factory=list)  # every item id shown so far, in order
     last_picks: list[str] = field(default_factory=list)  # the latest reply's picks ("the second one")
     anchor: str | None = None  # an item the user asked for "more like"
+    novelty: float = 0.0  # 0: what many people like ... 1: lesser-known picks (the novelty knob)
 
     # --- changes ----------------------------------------------------------------------
     def like_item(self, item_id: str, label: str, turn: int, source: Source = "user",
@@ -137,6 +138,10 @@ class Preferences:
         self.last_picks = list(item_ids)
 
     # --- reading ----------------------------------------------------------------------
+    def set_novelty(self, value: float) -> None:
+        """The novelty knob, 0..1 (values outside are clipped)."""
+        self.novelty = min(1.0, max(0.0, float(value)))
+
     @property
     def is_empty(self) -> bool:
         return not (self.liked_items or self.liked_attrs or self.disliked_items
@@ -167,6 +172,8 @@ class Preferences:
         if self.seen_items:
             parts.append("Seen: " + ", ".join(f.label or f.value for f in self.seen_items.values())
                          + ".")
+        if self.novelty > 0:
+            parts.append(f"Leaning to lesser-known picks ({self.novelty:.0%}).")
         return " ".join(parts) if parts else "Nothing yet: tell me what you like."
 
     def describe_limits(self) -> list[str]:
@@ -200,5 +207,5 @@ class Preferences:
             disliked_attrs=facts("disliked_attrs"),
             constraints={k: Constraint(**v) for k, v in d.get("constraints", {}).items()},
             recommended=list(d.get("recommended", [])), last_picks=list(d.get("last_picks", [])),
-            anchor=d.get("anchor"),
+            anchor=d.get("anchor"), novelty=float(d.get("novelty", 0.0) or 0.0),
         )

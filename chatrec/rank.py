@@ -167,6 +167,8 @@ def template_reason(cand: Candidate, prefs: Preferences, catalog: Catalog) -> st
         why.append(f"people who liked {_short(ref)} rate it highly")
     elif ref and cand.signals.get("dense", 0.0) > 0.45:
         why.append(f"close in themes to {_short(ref)}")
+    if cand.signals.get("conv_popularity", 0.0) >= 0.7 and len(why) < 2:
+        why.append("often recommended when people ask for suggestions")
     if not why:
         extra = [t for t in item.values("keywords")[:2] + item.values("tags")[:2]]
         if extra:

@@ -278,7 +278,8 @@ class Session:
 
     def set_preference(self, kind: str, value: Any, op: str | None = None) -> None:
         """Edit the profile: ``kind`` is like_attr, dislike_attr, like_item, dislike_item, seen,
-        or constraint (then ``value`` is a field name with ``op`` and the limit in a tuple)."""
+        novelty (0 popular .. 1 lesser-known), or constraint (then ``value`` is a field name with
+        ``op`` and the limit in a tuple)."""
         with self._locked():
             p = self._prefs
             turn = self._turn_no
@@ -290,6 +291,14 @@ class Session:
                 self.feedback(str(value), {"like_item": "like", "dislike_item": "dislike",
                                            "seen": "seen"}[kind])  # type: ignore[arg-type]
                 return
+            elif kind == "novelty":
+                try:
+                    knob = float(value)
+                except (TypeError, ValueError):
+                    raise InputError("novelty is a number from 0 (popular) to 1 (lesser-known)") from None
+                if not 0.0 <= knob <= 1.0:
+                    raise InputError("novelty is a number from 0 (popular) to 1 (lesser-known)")
+                p.set_novelty(knob)
             elif kind == "constraint":
                 fieldname, limit = value
                 if fieldname not in self.rec.catalog.manifest.fields:
@@ -314,6 +323,9 @@ class Session:
                 gone = p.seen_items.pop(value, None)
             elif kind == "constraint":
                 gone = p.drop_constraints(value)
+            elif kind == "novelty":
+                gone = p.novelty > 0
+                p.set_novelty(0.0)
             else:
                 raise InputError(f"unknown preference kind {kind!r}")
             self._commit(None, [TurnRecord(0, "event", f"remove {kind} {value!r}")])
@@ -340,12 +352,29 @@ class Session:
                     self._prefs.note_recommended(named)
             self._commit(turn, [TurnRecord(0, role, msg)])
 
-    def rank(self, k: int = 10) -> list[Pick]:
-        """The top-``k`` picks (k <= 100) for the current profile, without an LLM or text."""
+    def rank(self, k: int = 10, rerank: int = 0) -> list[Pick]:
+        """The top-``k`` picks (k <= 100) for the current profile, without text.
+
+        ``rerank``: the LLM orders the code's top ``rerank`` candidates (ids only, under the
+        same enum schema as a chat turn; its failures fall back to the code's order) and the
+        rest follow in the code's order. 0 (the default) uses no LLM at all."""
         if not 1 <= k <= 100:
             raise InputError("k must be between 1 and 100")
-        cands = self.rec.generator.generate(self._prefs, "", k=k, talk=self.talk())
-        return [self.rec.ranker.code_pick(c, self._prefs) for c in cands]
+        if not 0 <= rerank <= 30:
+            raise InputError("rerank must be between 0 and 30")
+        rec = self.rec
+        cands = rec.generator.generate(self._prefs, "", k=max(k, rerank), talk=self.talk())
+        backend = rec.backend_for_turn()[0] if rerank > 1 and len(cands) > 1 else None
+        if backend is None:
+            return [rec.ranker.code_pick(c, self._prefs) for c in cands[:k]]
+        said = [t.text for t in self._turns if t.role == "user"]
+        request = said[-1][-400:] if said else self._prefs.describe()
+        head = cands[:rerank]
+        top = list(rec.ranker.stream(self._prefs, request, head, len(head), backend,
+                                     llm_candidates=len(head), reasons=False))
+        chosen = {p.item_id for p in top}
+        rest = [rec.ranker.code_pick(c, self._prefs) for c in cands if c.item.id not in chosen]
+        return (top + rest)[:k]
 
     # --- persistence ----------------------------------------------------------------
     def state(self) -> dict[str, Any]:

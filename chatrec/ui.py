@@ -159,7 +159,9 @@ def profile_html(prefs: Any) -> str:
               ("Not for you", [f.label or k for k, f in prefs.disliked_attrs.items()]
                + [f.label or k for k, f in prefs.disliked_items.items()]),
               ("Limits", [c.describe() for c in prefs.constraints.values()]),
-              ("Already seen", [f.label or k for k, f in prefs.seen_items.items()])]
+              ("Already seen", [f.label or k for k, f in prefs.seen_items.items()]),
+              ("Leaning", [f"lesser-known picks ({prefs.novelty:.0%})"]
+               if getattr(prefs, "novelty", 0) > 0 else [])]
     rows = [f"<li><b>{name}:</b> {html.escape(', '.join(vals))}</li>" for name, vals in groups if vals]
     if not rows:
         return '<p class="none">Nothing yet: tell me what you like.</p>'
@@ -268,6 +270,8 @@ def build(settings: Settings | None = None, state: AppState | None = None) -> An
                                              min_width=60)
                         add_dislike = gr.Button("Not for me", size="sm", elem_id="add-dislike",
                                                 min_width=60)
+                    novelty = gr.Slider(0.0, 1.0, value=0.0, step=0.1, elem_id="novelty",
+                                        label="Well-known ↔ lesser-known picks")
 
         # ---- helpers -------------------------------------------------------------------
         def open_session(sid_: str | None, catalog_: str, backend_: str) -> Any:
@@ -281,7 +285,8 @@ def build(settings: Settings | None = None, state: AppState | None = None) -> An
 
         def profile_out(s: Any) -> dict[Any, Any]:
             return {profile: profile_html(s.preferences),
-                    beliefs: gr.update(choices=profile_entries(s.preferences), value=[])}
+                    beliefs: gr.update(choices=profile_entries(s.preferences), value=[]),
+                    novelty: s.preferences.novelty}
 
         def slots_out(picks: list[Pick], rec: Any) -> dict[Any, Any]:
             out: dict[Any, Any] = {shown: [p.item_id for p in picks[:n_slots]]}
@@ -463,9 +468,23 @@ def build(settings: Settings | None = None, state: AppState | None = None) -> An
             except ChatrecError as e:
                 return {status: _status(f"⚠ {e}")}
 
+        def on_novelty(value: float, sid_: str | None, catalog_: str,
+                       backend_: str) -> dict[Any, Any]:
+            try:
+                s = open_session(sid_, catalog_, backend_)
+                s.set_preference("novelty", value)
+                out = profile_out(s)
+                word = "lesser-known" if value > 0.5 else "well-known" if value < 0.5 else "balanced"
+                out.update({sid: s.session_id,
+                            status: _status(f"leaning to {word} picks; this applies to the next "
+                                            "reply.")})
+                return out
+            except ChatrecError as e:
+                return {status: _status(f"⚠ {e}")}
+
         # ---- wiring ----------------------------------------------------------------------
         slot_outs = [shown, *slot_cols, *slot_html]
-        prof_outs = [profile, beliefs]
+        prof_outs = [profile, beliefs, novelty]
         send_outs = [chat, status, sid, box, *slot_outs, *prof_outs]
         box.submit(on_send, [box, chat, sid, catalog, backend], send_outs, api_name="send",
                    concurrency_id="turn")
@@ -491,6 +510,8 @@ def build(settings: Settings | None = None, state: AppState | None = None) -> An
             add_btn.click(lambda t, s_, c, b_, k=kind: on_add(k, t, s_, c, b_),
                     [add_box, sid, catalog, backend], [status, sid, add_box, *prof_outs],
                     api_visibility="private")
+        novelty.input(on_novelty, [novelty, sid, catalog, backend], [status, sid, *prof_outs],
+                        api_visibility="private")
         demo.load(on_load, [sid, catalog, backend], page_outs, api_visibility="private")
     return demo
 

@@ -11,7 +11,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from chatrec.candidates import CandidateGenerator, Weights, _minmax, series_key
+from chatrec.candidates import (
+    FEATURES,
+    POPULARITY_FEATURES,
+    CandidateGenerator,
+    Weights,
+    _minmax,
+    series_key,
+)
 from chatrec.catalog import Catalog
 from chatrec.collab import CollaborativeModel
 from chatrec.embed import HashingEmbedder
@@ -223,3 +230,18 @@ def test_no_signal_falls_back_to_popular_allowed(
     p.dislike_attr("comedy", 1, source="user")
     out = g.generate(p, "", k=3)
     assert out and all("Comedy" not in c.item.values("genres") for c in out)
+
+
+# --- the novelty knob -------------------------------------------------------------------------
+def test_novelty_turns_popularity_against(tiny: tuple[Catalog, MemoryIndex, CollaborativeModel]) -> None:
+    w = Weights()
+    assert np.allclose(w.vector(0.5)[[FEATURES.index(f) for f in POPULARITY_FEATURES]], 0.0)
+    assert (w.vector(1.0)[FEATURES.index("popularity")] == -w.popularity)
+    g = generator(tiny, replace(Weights.only("popularity"), dense=0.1))
+    p = prefs_liking()
+    p.like_attr("comedy", 1, source="user")
+    popular = g.generate(p, "", k=3)
+    p.set_novelty(1.0)
+    lesser = g.generate(p, "", k=3)
+    assert popular[0].item.id == "4" and lesser[0].item.id != "4"
+    assert lesser[0].signals["popularity"] < popular[0].signals["popularity"]

@@ -169,3 +169,16 @@ def test_replay_never_learns_from_the_scored_dialogue(movies_rec) -> None:  # ty
     assert redial.conversation_model_for(movies_rec, cid, {cid}, "none") is None
     with pytest.raises(ValueError):
         redial.replay_turns(movies_rec, [], {}, learn_from="bogus")
+
+
+def test_replay_scores_the_llm_rerank_row(movies_rec: Any) -> None:
+    dialogues = redial.load_dialogues(SAMPLE, limit=3)
+    names = redial.load_mentions(MENTIONS)
+    calls = len(movies_rec.llm().calls)
+    res = redial.replay(movies_rec, dialogues, names, {"fused": redial.weight_presets()["fused"]},
+                        rerank=6)
+    rows = res["presets"]
+    assert set(rows) == {"fused", redial.RERANKED}
+    assert rows[redial.RERANKED]["targets"] == rows["fused"]["targets"] > 0
+    assert rows[redial.RERANKED]["off_catalog_rate"] == 0.0
+    assert len(movies_rec.llm().calls) - calls == res["rank_points"]  # one LLM call per point

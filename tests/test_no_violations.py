@@ -48,6 +48,7 @@ class Run:
     picks: int = 0
     refused: int = 0
     found: list[str] = field(default_factory=list)  # the violations, one line each
+    ungrounded: list[str] = field(default_factory=list)  # reasons naming no attribute of the item
     gate_drops: list[str] = field(default_factory=list)
     by_tag: Counter[str] = field(default_factory=Counter)
 
@@ -91,6 +92,9 @@ def run_suite(rec: Any, scripts: list[dict[str, Any]]) -> Run:
                     item = rec.catalog.items[p.item_id]
                     bad = [v for v in violations(item, s.preferences, rec.catalog)
                            if v != ALREADY or p.item_id in before]
+                    ok, why = rec.ranker.grounding.check(p.reason, item)
+                    if not ok:
+                        out.ungrounded.append(f"{where}: {p.item_id} {p.title}: {p.reason!r}: {why}")
                     if bad:
                         out.found.append(f"{where}: {p.item_id} {p.title}: {'; '.join(bad)} "
                                          f"(profile: {s.preferences.describe()})")
@@ -102,7 +106,9 @@ def run_suite(rec: Any, scripts: list[dict[str, Any]]) -> Run:
 def report(name: str, run: Run, seconds: float) -> None:
     print(f"\n[{name}] {run.turns} turns in {seconds:.1f}s; {run.with_picks} turns gave picks "
           f"({run.picks} picks); {run.refused} refused; {len(run.found)} violations; "
-          f"{len(run.gate_drops)} dropped at the last gate")
+          f"{len(run.gate_drops)} dropped at the last gate; {len(run.ungrounded)} ungrounded reasons")
+    for line in run.ungrounded[:30]:
+        print(f"[{name}] UNGROUNDED {line}")
     print(f"[{name}] turns with picks by tag: {dict(sorted(run.by_tag.items()))}")
     for line in run.found[:30]:
         print(f"[{name}] VIOLATION {line}")
@@ -170,8 +176,10 @@ def test_no_pick_violates_the_profile(catalog: str, request: pytest.FixtureReque
     run = run_suite(rec, scripts)
     report(catalog, run, time.perf_counter() - t0)
     assert run.turns == sum(len(s["turns"]) for s in scripts)
-    assert run.with_picks > 0
+    assert run.with_picks >= 100, "issue 4: reasons are checked over 100+ replies"
     assert run.found == [], "picks that break the profile:\n" + "\n".join(run.found)
+    # every reason names at least one attribute the item really has, and claims none it lacks
+    assert run.ungrounded == [], "ungrounded reasons:\n" + "\n".join(run.ungrounded)
 
 
 # --- the LLM extractor, merged under the deterministic layer, can't cause a violation -------

@@ -168,3 +168,21 @@ def test_failed_backend_hands_over_to_the_fallback(movies_rec) -> None:  # type:
     assert len(picks) == 4 and out.backend == "fake" and out.error is None
     assert any("openai:test failed" in n and "fake answered instead" in n for n in out.notes)
     assert len(backup.calls) == 1
+
+
+def test_rank_with_llm_rerank_orders_only_the_head(movies_rec) -> None:  # type: ignore[no-untyped-def]
+    s = movies_rec.session()
+    s.add_turn("user", "I loved The Matrix and Alien, more sci-fi please")
+    plain = [p.item_id for p in s.rank(20)]
+    head = plain[:6]
+    flipped = {"picks": [{"id": i} for i in reversed(head)]}
+    movies_rec._llm = FakeLLM(replies=[flipped])
+    try:
+        got = s.rank(20, rerank=6)
+    finally:
+        movies_rec._llm = FakeLLM()
+    ids = [p.item_id for p in got]
+    assert ids[:6] == list(reversed(head)) and ids[6:] == plain[6:]
+    assert {p.source for p in got[:6]} <= {"llm", "llm-order"} and got[6].source == "code"
+    with pytest.raises(InputError):
+        s.rank(10, rerank=31)

@@ -252,10 +252,18 @@ def test_profile_panel_add_flip_remove(browser: Any, app: App) -> None:
         p.wait_status("removed")
         page.wait_for_function("() => !document.querySelector('#profile').innerText"
                                ".includes('comedy')")
-        # the edit is stored: a reload shows the same (empty) profile
+        # the novelty knob: lesser-known picks, shown in the profile
+        knob = page.locator("#novelty input[type=number]")
+        knob.fill("0.8")
+        knob.press("Enter")
+        p.wait_status("lesser-known")
+        page.wait_for_function("() => document.querySelector('#profile').innerText"
+                               ".includes('lesser-known picks (80%)')")
+        # the edits are stored: a reload shows the same profile
         page.reload()
         p.wait_status("Welcome back", "Ready")
         assert "comedy" not in page.locator("#profile").inner_text()
+        assert "lesser-known picks (80%)" in page.locator("#profile").inner_text()
     finally:
         p.close()
 

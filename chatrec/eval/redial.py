@@ -37,6 +37,7 @@ from chatrec.eval.metrics import hit_at_k, percentile, rate
 if TYPE_CHECKING:
     from chatrec.candidates import Weights
     from chatrec.conversations import ConversationModel
+    from chatrec.profile import Preferences
     from chatrec.recommender import Recommender
     from chatrec.session import Session
     from chatrec.understand.titles import TitleIndex
@@ -46,6 +47,7 @@ RANK_K = 50
 _MENTION = re.compile(r"@(\d+)")
 _SPACES = re.compile(r"\s+")
 IGNORED_VIOLATIONS = ("was already recommended",)
+RERANKED = "fused+llm"
 
 
 def weight_presets() -> dict[str, Weights]:
@@ -206,6 +208,24 @@ class Tally:
     violating: int = 0
     latencies: list[float] = field(default_factory=list)
 
+    def add(self, ranked: list[str], targets: list[str | None], seconds: float,
+            rec: Recommender, prefs: Preferences) -> None:
+        """Score one ranked list against the turn's targets."""
+        from chatrec.filters import violations
+
+        self.latencies.append(seconds)
+        self.targets += len(targets)
+        for k in KS:
+            self.hits[k] += sum(hit_at_k(ranked, t, k) for t in targets)
+        self.picks += len(ranked)
+        for iid in ranked:
+            item = rec.catalog.items.get(iid)
+            if item is None:
+                self.off_catalog += 1
+                continue
+            bad = [v for v in violations(item, prefs, rec.catalog) if v not in IGNORED_VIOLATIONS]
+            self.violating += bool(bad)
+
     def summary(self) -> dict[str, Any]:
         out: dict[str, Any] = {f"recall@{k}": round(rate(self.hits[k], self.targets), 4)
                                for k in KS}
@@ -221,10 +241,11 @@ class Tally:
 
 def replay(rec: Recommender, dialogues: list[dict[str, Any]], names: dict[str, str],
            presets: dict[str, Weights], progress: bool = False,
-           learn_from: str = "others") -> dict[str, Any]:
+           learn_from: str = "others", rerank: int = 0) -> dict[str, Any]:
     """Replay ReDial ``dialogues``; one tally per preset, all ranked at the same points."""
     return replay_turns(rec, [turns_of(d, names) for d in dialogues], presets, progress,
-                        ids=[str(d["conversationId"]) for d in dialogues], learn_from=learn_from)
+                        ids=[str(d["conversationId"]) for d in dialogues], learn_from=learn_from,
+                        rerank=rerank)
 
 
 LEARN_FROM = ("others", "split", "none")
@@ -258,25 +279,28 @@ def conversation_model_for(rec: Recommender, cid: str | None, evaluated: set[str
 
 def replay_turns(rec: Recommender, conversations: list[list[Turn]], presets: dict[str, Weights],
                  progress: bool = False, ids: list[str] | None = None,
-                 learn_from: str = "others") -> dict[str, Any]:
+                 learn_from: str = "others", rerank: int = 0) -> dict[str, Any]:
     """Replay conversations already cut into turns (any dataset): at every assistant turn with
     ``targets``, feed the earlier turns with ``add_turn`` and score ``rank(50)`` per preset.
 
     ``ids``: the conversations' ids, so that a catalog whose conversation log holds them does
-    not learn from the dialogue it is scored on (see :func:`conversation_model_for`)."""
+    not learn from the dialogue it is scored on (see :func:`conversation_model_for`).
+    ``rerank``: also score "fused+llm", the LLM ordering the fused top ``rerank``
+    (``session.rank(50, rerank=...)``; needs a backend)."""
     if learn_from not in LEARN_FROM:
         raise ValueError(f"learn_from must be one of {LEARN_FROM}")
     evaluated = set(ids or [])
     split_model = conversation_model_for(rec, None, evaluated, learn_from) \
         if learn_from != "others" else None
     from chatrec.candidates import CandidateGenerator
-    from chatrec.filters import violations
 
     default_gen = rec.generator
     gens = {n: CandidateGenerator(rec.catalog, rec.index, rec.collab, weights=w,
                                   retrieve_k=default_gen.retrieve_k) for n, w in presets.items()}
     link = Linker(rec)
     tallies = {n: Tally() for n in presets}
+    if rerank:
+        tallies[RERANKED] = Tally()
     n_targets = n_linked = n_points = 0
     t_start = time.perf_counter()
     try:
@@ -293,25 +317,15 @@ def replay_turns(rec: Recommender, conversations: list[list[Turn]], presets: dic
                 n_targets += len(targets)
                 n_linked += sum(t is not None for t in targets)
                 prefs = session.preferences
-                for name, gen in gens.items():
+                runs = [(name, gen, 0) for name, gen in gens.items()]
+                if rerank:
+                    runs.append((RERANKED, gens.get("fused", default_gen), rerank))
+                for name, gen, n_llm in runs:
                     rec.generator = gen
                     t0 = time.perf_counter()
-                    picks = session.rank(RANK_K)
-                    tl = tallies[name]
-                    tl.latencies.append(time.perf_counter() - t0)
-                    ranked = [p.item_id for p in picks]
-                    tl.targets += len(targets)
-                    for k in KS:
-                        tl.hits[k] += sum(hit_at_k(ranked, t, k) for t in targets)
-                    tl.picks += len(ranked)
-                    for iid in ranked:
-                        item = rec.catalog.items.get(iid)
-                        if item is None:
-                            tl.off_catalog += 1
-                            continue
-                        bad = [v for v in violations(item, prefs, rec.catalog)
-                               if v not in IGNORED_VIOLATIONS]
-                        tl.violating += bool(bad)
+                    picks = session.rank(RANK_K, rerank=n_llm)
+                    tallies[name].add([p.item_id for p in picks], targets,
+                                      time.perf_counter() - t0, rec, prefs)
             if progress and (dn + 1) % 25 == 0:
                 el = time.perf_counter() - t_start
                 parts = [f"{n} {t.summary()['recall@1']}/{t.summary()['recall@10']}/"
@@ -355,6 +369,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="the catalog's conversation log during the replay: 'others' leaves out "
                         "the dialogue being scored, 'split' every evaluated dialogue, 'none' "
                         "the whole log")
+    p.add_argument("--rerank", type=int, default=0, metavar="N",
+                   help="also score 'fused+llm': the --backend LLM orders the fused top N")
     p.add_argument("--data-dir", default=default_data_dir(), help="where the index is (reused)")
     p.add_argument("--json", default=None, help="write the result here")
     p.add_argument("--quiet", action="store_true")
@@ -374,8 +390,11 @@ def run(args: argparse.Namespace) -> int:
         presets["custom"] = parse_weights(args.weights)
     rec = make_recommender(args.catalog, args.backend, args.data_dir)
     t0 = time.perf_counter()
+    if args.rerank and args.backend == "fake":
+        print("note: --rerank with --backend fake measures the scripted test double",
+              file=sys.stderr)
     result = replay(rec, dialogues, names, presets, progress=not args.quiet,
-                    learn_from=args.learn_from)
+                    learn_from=args.learn_from, rerank=args.rerank)
     result.update({"split": args.split, "seed": args.seed, "catalog": args.catalog,
                    "learn_from": args.learn_from, "backend": args.backend,
                    "elapsed_s": round(time.perf_counter() - t0, 1),

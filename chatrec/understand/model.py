@@ -37,6 +37,7 @@ class Understanding:
     intent: str = "recommend"  # recommend | greeting | more | item_question | why | other
     question_item: str | None = None
     positive_text: str = ""
+    novelty: float | None = None  # "hidden gems" -> 0.8, "something popular" -> 0.0
     notes: list[str] = field(default_factory=list)  # e.g. "This catalog has no runtime data ..."
     attr_labels: dict[str, str] = field(default_factory=dict)  # term -> the user's words
     labels: dict[str, str] = field(default_factory=dict)  # item id -> display title (ambiguous)
@@ -47,7 +48,8 @@ class Understanding:
         return bool(self.liked_items or self.disliked_items or self.seen_items or self.liked_attrs
                     or self.disliked_attrs or self.constraints or self.dropped_constraints
                     or self.dropped_attrs or self.dropped_items or self.unknown_titles
-                    or self.ambiguous or self.anchor or self.question_item)
+                    or self.ambiguous or self.anchor or self.question_item
+                    or self.novelty is not None)
 
 
 def _quote(s: str) -> str:
@@ -117,6 +119,10 @@ def apply(u: Understanding, prefs: Preferences, turn: int) -> list[str]:
             notes.append(f"Replaced the limit '{other.describe()}'.")
     if u.anchor:
         prefs.anchor = u.anchor
+    if u.novelty is not None and u.novelty != prefs.novelty:
+        prefs.set_novelty(u.novelty)
+        notes.append("OK, leaning to lesser-known picks." if u.novelty > 0
+                     else "OK, back to well-known picks.")
     for name in u.unknown_titles:
         notes.append(f"I don't know {_quote(name)}; it isn't in this catalog.")
     for mention, ids in u.ambiguous:

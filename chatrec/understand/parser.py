@@ -36,6 +36,7 @@ from chatrec.understand.mentions import (
     tok_range,
 )
 from chatrec.understand.model import TitleMatch, Understanding
+from chatrec.understand.novelty import novelty_of
 from chatrec.understand.polarity import (
     ClauseInfo,
     Span,
@@ -145,6 +146,7 @@ class Understander:
             u.intent = "other"
             return u
         low = fold(text).lower()
+        u.novelty = novelty_of(low)
         clause_of, sent_of = clauses(toks)
         context_ids = (set(prefs.liked_items) | set(prefs.last_picks) | set(prefs.recommended)
                        | set(prefs.disliked_items) | set(prefs.seen_items))
