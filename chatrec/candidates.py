@@ -5,9 +5,10 @@ fused by a weighted sum of normalised scores, after the profile's hard filters.
 from __future__ import annotations
 
 import re
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -16,13 +17,14 @@ from chatrec.profile import Preferences
 from chatrec.types import Candidate
 
 if TYPE_CHECKING:
+    from chatrec.attrsim import AttributeSimilarity
     from chatrec.catalog import Catalog
     from chatrec.collab import CollaborativeModel
     from chatrec.conversations import ConversationModel
     from chatrec.index import VectorIndex
 
 
-FEATURES = ("dense", "talk", "collab", "attrs", "popularity", "popularity_thin",
+FEATURES = ("dense", "talk", "collab", "similar", "attrs", "popularity", "popularity_thin",
             "attrs_popularity", "conv_popularity", "conv_popularity_thin", "comention",
             "conv_context")
 
@@ -36,24 +38,26 @@ class Weights:
 
     Features, each 0..1 over the candidate pool: ``dense`` (the profile's items and words,
     min-max scaled), ``talk`` (everything the user said, min-max scaled), ``collab`` (item-item
-    from ratings), ``attrs`` (share of liked attributes the item has), ``popularity`` (the
-    prior), ``popularity_thin`` (prior / (1 + liked items): thin profiles lean on what most
-    people like), ``attrs_popularity`` (attrs x prior), and from a catalog's conversation log
+    from ratings), ``similar`` (TF-IDF attribute similarity to the liked items), ``attrs``
+    (share of liked attributes the item has), ``popularity`` (the prior), ``popularity_thin``
+    (prior / (1 + liked items): thin profiles lean on what most people like),
+    ``attrs_popularity`` (attrs x prior), and from a catalog's conversation log
     (:mod:`chatrec.conversations`): ``conv_popularity`` (+ ``_thin``), ``comention`` and
     ``conv_context``. The defaults were fitted by ``scripts/fit_weights.py`` (listwise softmax
     over the pool) on the ReDial tune half only; features a catalog lacks are simply 0.
     """
 
-    dense: float = 2.36
-    talk: float = 1.02
-    collab: float = 1.12
-    attrs: float = 1.35
-    popularity: float = 1.68
-    popularity_thin: float = 0.11
-    attrs_popularity: float = 1.29
-    conv_popularity: float = 1.81
-    conv_popularity_thin: float = 1.93
-    comention: float = 1.16
+    dense: float = 2.33
+    talk: float = 0.98
+    collab: float = 1.14
+    similar: float = 0.24
+    attrs: float = 1.3
+    popularity: float = 1.74
+    popularity_thin: float = 0.13
+    attrs_popularity: float = 1.32
+    conv_popularity: float = 1.86
+    conv_popularity_thin: float = 1.91
+    comention: float = 1.15
     conv_context: float = 1.39
     max_per_series: int = 1  # variety: items of one franchise allowed in one list
     popular_pool: int = 300  # the most popular items always join the candidate pool
@@ -88,6 +92,9 @@ class Signals:
 
 COUNT_SHARE = 0.2  # share of log(rating count) in the popularity prior (rest: catalog popularity)
 
+ADDON_WORDS = re.compile(r"\b(?:dlcs?|downloadable content|expansions?|add-?ons?|soundtracks?|"
+                         r"season pass|osts?)\b", re.I)
+
 _SERIES_TAIL = re.compile(r"(\s*(part\s+)?([0-9]+|[ivx]+)\s*)$", re.I)
 
 
@@ -96,6 +103,38 @@ def series_key(title: str) -> str:
     t = title.lower().split(":")[0].strip()
     t = _SERIES_TAIL.sub("", t).strip()
     return t or title.lower()
+
+
+_TEXT_CACHE: OrderedDict[tuple[str, ...], np.ndarray] = OrderedDict()
+_TEXT_LOCK = threading.Lock()
+TEXT_CACHE_SIZE = 512
+
+
+def encode_cached(embedder: Any, text: str) -> np.ndarray:
+    """One text's embedding, remembered (LRU): a turn embeds the same talk for the dense query,
+    the talk feature and every ablation preset, and a session re-ranks without new words."""
+    key = (type(embedder).__name__, str(getattr(embedder, "name", "")),
+           str(getattr(embedder, "dim", "")), str(getattr(embedder, "model_path", "")), text)
+    with _TEXT_LOCK:
+        hit = _TEXT_CACHE.get(key)
+        if hit is not None:
+            _TEXT_CACHE.move_to_end(key)
+            return hit
+    vec = np.asarray(embedder.encode([text])[0], dtype=np.float32)
+    with _TEXT_LOCK:
+        _TEXT_CACHE[key] = vec
+        while len(_TEXT_CACHE) > TEXT_CACHE_SIZE:
+            _TEXT_CACHE.popitem(last=False)
+    return vec
+
+
+def _scaled(scores: np.ndarray | None, ids: list[str], sim: AttributeSimilarity | None) -> np.ndarray:
+    """``scores`` (over the catalog) for ``ids``, divided by their max (zeros without scores)."""
+    if scores is None or sim is None or not ids:
+        return np.zeros(len(ids), dtype=np.float32)
+    v = np.maximum(scores[[sim.index[i] for i in ids]], 0.0)
+    top = float(v.max())
+    return (v / top if top > 0 else v).astype(np.float32)
 
 
 def _minmax(x: np.ndarray) -> np.ndarray:
@@ -117,6 +156,7 @@ class CandidateGenerator:
         self.index = index
         self.collab = collab
         self.conversations = conversations
+        self.similarity: AttributeSimilarity | None = None  # built on first use
         self.weights = weights or Weights()
         self.retrieve_k = retrieve_k
         self._prior: dict[str, float] | None = None
@@ -171,7 +211,7 @@ class CandidateGenerator:
         words = [f.label or f.value for f in prefs.liked_attrs.values()]
         text = " ".join(x for x in [", ".join(words), query_text.strip()] if x)
         if text:
-            vecs.append(self.index.embedder.encode([text])[0])
+            vecs.append(encode_cached(self.index.embedder, text))
         if not vecs:
             return np.zeros((0, self.index.embedder.dim), dtype=np.float32)
         return np.vstack(vecs).astype(np.float32)
@@ -185,6 +225,17 @@ class CandidateGenerator:
         s = self.collab.scores(liked, list(prefs.disliked_items))
         top = np.argsort(-s)[: self.retrieve_k * 2]
         return {self.collab.item_ids[j]: float(s[j]) for j in top if s[j] > 0}
+
+    def similar_scores(self, prefs: Preferences) -> np.ndarray | None:
+        """Attribute similarity of every catalog item to the liked items (None without any)."""
+        liked = list(prefs.liked_items) + ([prefs.anchor] if prefs.anchor else [])
+        if not liked:
+            return None
+        if self.similarity is None:
+            from chatrec.attrsim import AttributeSimilarity
+
+            self.similarity = AttributeSimilarity.from_catalog(self.catalog)
+        return self.similarity.scores(liked, list(prefs.disliked_items))
 
     def conversation_scores(self, prefs: Preferences, talk_vec: np.ndarray | None
                             ) -> dict[str, np.ndarray]:
@@ -202,7 +253,7 @@ class CandidateGenerator:
         """Every feature over the pool (dense and collaborative neighbours, the popular items,
         the conversation log's picks), hard filters applied."""
         qv = self.query_vectors(prefs, query_text)
-        tv = self.index.embedder.encode([talk])[0] if talk.strip() else None
+        tv = encode_cached(self.index.embedder, talk) if talk.strip() else None
         where = build_where(prefs, self.catalog)
         dense: dict[str, float] = {}
         talk_sim: dict[str, float] = {}
@@ -214,7 +265,11 @@ class CandidateGenerator:
                 talk_sim[h.item_id] = h.similarity
         cf = self.collab_scores(prefs)
         conv = self.conversation_scores(prefs, tv)
+        sim = self.similar_scores(prefs)
         pool = list(dict.fromkeys(list(dense) + list(talk_sim) + list(cf)))
+        if sim is not None and self.similarity is not None:
+            top = np.argsort(-sim)[: self.retrieve_k]
+            pool += [self.similarity.item_ids[j] for j in top if sim[j] > 0]
         if conv:
             cm = self.conversations
             assert cm is not None
@@ -228,6 +283,9 @@ class CandidateGenerator:
             pool = list(dict.fromkeys(pool + self.popular(self.weights.popular_pool)))
         items = [self.catalog.items[i] for i in pool if i in self.catalog.items]
         items = [it for it in items if not violations(it, prefs, self.catalog)]
+        if self.catalog.manifest.addons is not None and not ADDON_WORDS.search(
+                f"{talk} {query_text}"):  # DLC and soundtracks only when asked for
+            items = [it for it in items if not self.catalog.is_addon(it)]
         ids = [it.id for it in items]
         if ids and (len(qv) or tv is not None):
             present, mv = self.index.vectors(ids)
@@ -257,6 +315,7 @@ class CandidateGenerator:
             "talk": _minmax(np.array([talk_sim.get(i, 0.0) for i in ids], dtype=np.float32))
             if tv is not None else np.zeros(len(ids), dtype=np.float32),
             "collab": cfv / top_cf if top_cf > 0 else cfv,
+            "similar": _scaled(sim, ids, self.similarity),
             "attrs": attrs, "popularity": pop, "popularity_thin": pop * thin,
             "attrs_popularity": attrs * pop,
         }
@@ -283,13 +342,16 @@ class CandidateGenerator:
         if not s.ids:
             return []
         w = self.weights
-        fused = s.X @ w.vector(prefs.novelty)
+        wv = w.vector(prefs.novelty)
+        if self.collab is None:  # no ratings: attribute similarity is the item-item view
+            wv[FEATURES.index("similar")] += wv[FEATURES.index("collab")]
+        fused = s.X @ wv
         order = np.argsort(-fused, kind="stable")
         out: list[Candidate] = []
         per_series: Counter[str] = Counter()
         liked_series = {series_key(self.catalog.items[i].title) for i in prefs.liked_items
                         if i in self.catalog.items}
-        shown = ("dense", "talk", "collab", "attrs", "popularity", "conv_popularity",
+        shown = ("dense", "talk", "collab", "similar", "attrs", "popularity", "conv_popularity",
                  "comention", "conv_context")
         for j in order:
             iid = s.ids[j]

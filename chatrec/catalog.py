@@ -45,7 +45,7 @@ _FIELD_SPEC_KEYS = frozenset({"type", "label", "role", "unit"})
 _MANIFEST_KEYS = frozenset({
     "name", "title", "noun", "plural", "items", "ratings", "conversations", "item_count", "fields",
     "attribute_fields", "display_fields", "popularity_field", "rating_field", "link_field",
-    "attribution", "sources", "description"})
+    "attribution", "sources", "description", "addons"})
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _GZIP_MAGIC = b"\x1f\x8b"
 
@@ -84,6 +84,9 @@ class Manifest:
     sources: tuple[str, ...] = ()
     item_count: int | None = None  # when given, the items file must hold exactly this many
     conversations_file: str | None = None  # real recommendation dialogues (chatrec.conversations)
+    # add-ons (DLC, soundtracks): items whose ``addons[0]`` field has one of the ``addons[1]``
+    # values; recommended only when the user asks for add-ons
+    addons: tuple[str, tuple[str, ...]] | None = None
 
     @classmethod
     def from_dict(cls, d: Any, *, path: str) -> Manifest:
@@ -177,6 +180,13 @@ class Manifest:
         item_count = d.get("item_count")
         if item_count is not None and (type(item_count) is not int or item_count < 0):
             raise bad("item_count", f"must be a non-negative whole number, got {item_count!r}")
+        addons = d.get("addons")
+        if addons is not None:
+            if (not isinstance(addons, dict) or addons.get("field") not in fields
+                    or not isinstance(addons.get("values"), list)
+                    or not all(isinstance(v, str) for v in addons["values"])):
+                raise bad("addons", 'must be {"field": <a declared field>, "values": [strings]}')
+            addons = (addons["field"], tuple(addons["values"]))
         return cls(
             name=name, title=text("title") or name, noun=noun,
             plural=text("plural", noun + "s") or noun + "s",
@@ -186,7 +196,7 @@ class Manifest:
             popularity_field=role_field("popularity_field", {"int", "float"}),
             rating_field=role_field("rating_field", {"int", "float"}),
             link_field=role_field("link_field", {"str"}),
-            attribution=attribution, sources=tuple(sources), item_count=item_count)
+            attribution=attribution, sources=tuple(sources), item_count=item_count, addons=addons)
 
 
 def read_manifest(folder: Path) -> Manifest:
@@ -536,6 +546,13 @@ class Catalog:
 
     def _field_terms(self, item: Item, field_name: str) -> set[str]:
         return {n for v in item.values(field_name) if (n := self._normalize(v))}
+
+    def is_addon(self, item: Item) -> bool:
+        """True for an add-on (DLC, soundtrack) as the manifest's ``addons`` declares them."""
+        if self.manifest.addons is None:
+            return False
+        field_name, values = self.manifest.addons
+        return any(v in values for v in item.values(field_name))
 
     def attributes(self, item: Item | str) -> frozenset[str]:
         """Normalized terms (:func:`normalize_term`) of the item's ``attribute_fields`` values."""

@@ -751,6 +751,7 @@ def build_games(data: Path, out: Path) -> dict[str, Any]:
         "item_count": len(items),
         "fields": GAME_FIELDS,
         "attribute_fields": ["genres", "tags", "specs"],
+        "addons": {"field": "specs", "values": ["Downloadable Content"]},
         "display_fields": ["year", "genres", "price"],
         "popularity_field": "popularity",
         "rating_field": "rating",

@@ -22,6 +22,7 @@ from chatrec.candidates import (
 from chatrec.catalog import Catalog
 from chatrec.collab import CollaborativeModel
 from chatrec.embed import HashingEmbedder
+from chatrec.errors import CatalogError
 from chatrec.index import Hit
 from chatrec.profile import Preferences
 
@@ -208,7 +209,7 @@ def test_filters_series_and_explanations(tiny: tuple[Catalog, MemoryIndex, Colla
     assert "6" not in ids and "3" not in ids
     assert not ({"1", "2"} <= set(ids))  # one "Space Rocket" per list
     assert all(c.because in (None, "3") for c in out)
-    assert set(out[0].signals) == {"dense", "talk", "collab", "attrs", "popularity",
+    assert set(out[0].signals) == {"dense", "talk", "collab", "similar", "attrs", "popularity",
                                    "conv_popularity", "comention", "conv_context", "same_series"}
 
 
@@ -245,3 +246,38 @@ def test_novelty_turns_popularity_against(tiny: tuple[Catalog, MemoryIndex, Coll
     lesser = g.generate(p, "", k=3)
     assert popular[0].item.id == "4" and lesser[0].item.id != "4"
     assert lesser[0].signals["popularity"] < popular[0].signals["popularity"]
+
+
+# --- attribute similarity (the games' "collaborative" view) and add-ons -----------------------
+def test_attribute_similarity(tiny: tuple[Catalog, MemoryIndex, CollaborativeModel]) -> None:
+    from chatrec.attrsim import AttributeSimilarity
+
+    cat, _, _ = tiny
+    sim = AttributeSimilarity.from_catalog(cat)
+    s = dict(zip(sim.item_ids, sim.scores(["3"]), strict=True))
+    assert s["3"] == 0.0  # the seed itself
+    assert s["1"] == s["2"] > s["8"] > 0 and s["4"] == s["6"] == 0.0  # sci-fi > sci-fi comedy > rest
+    with_neg = dict(zip(sim.item_ids, sim.scores(["3"], ["4"]), strict=True))
+    assert with_neg["8"] < s["8"]  # a disliked comedy pulls the sci-fi comedy down
+    assert not sim.scores([]).any()
+    g = generator(tiny, Weights.only("similar"))
+    out = g.generate(prefs_liking("3"), "", k=3)
+    assert out[0].item.id in {"1", "2"} and out[0].signals["similar"] == 1.0
+
+
+def test_addons_only_when_asked(tmp_path: Path) -> None:
+    folder = write_tiny(tmp_path / "tinyaddons")
+    manifest = json.loads((folder / "catalog.json").read_text())
+    manifest["addons"] = {"field": "genres", "values": ["Comedy"]}  # comedies play the add-ons
+    (folder / "catalog.json").write_text(json.dumps(manifest))
+    cat = Catalog.from_folder(folder)
+    assert cat.is_addon(cat.items["4"]) and not cat.is_addon(cat.items["1"])
+    g = CandidateGenerator(cat, MemoryIndex(cat), None, weights=Weights.only("popularity"))  # type: ignore[arg-type]
+    plain = {c.item.id for c in g.generate(Preferences(), "", k=8)}
+    assert plain and not plain & {"4", "5", "8"}
+    asked = {c.item.id for c in g.generate(Preferences(), "", k=8, talk="any DLC worth it?")}
+    assert {"4", "5"} <= asked
+    manifest["addons"] = {"field": "nope", "values": ["x"]}
+    (folder / "catalog.json").write_text(json.dumps(manifest))
+    with pytest.raises(CatalogError, match="addons"):
+        Catalog.from_folder(folder)

@@ -145,7 +145,7 @@ def test_replay_scores_what_rank_returns(movies_rec: Any, monkeypatch: pytest.Mo
               for t in redial.turns_of(d, names) if t.role == "assistant" for m in t.mentions]
     wanted = [i for i in dict.fromkeys(linked) if i is not None]
 
-    def fake_rank(self: Session, k: int = 10) -> list[Pick]:
+    def fake_rank(self: Session, k: int = 10, rerank: int = 0) -> list[Pick]:
         return [Pick(i, i, "", 1.0) for i in wanted[:k]]
 
     monkeypatch.setattr(Session, "rank", fake_rank)

@@ -206,26 +206,12 @@ def load_conversations(path: str | Path, limit: int | None = None) -> list[Conve
 
 
 # --- replay -------------------------------------------------------------------------------
-class _Bar(list[list[redial.Turn]]):
-    """The conversations, iterated under a tqdm bar (``replay_turns`` walks them once)."""
-
-    def __init__(self, items: list[list[redial.Turn]], show: bool) -> None:
-        super().__init__(items)
-        self.show = show
-
-    def __iter__(self) -> Iterator[list[redial.Turn]]:
-        from tqdm import tqdm
-
-        yield from tqdm(list.__iter__(self), total=len(self), desc="INSPIRED dialogues",
-                        unit="dialogue", disable=not self.show)
-
-
 def evaluate(rec: Any, convs: list[Conversation], presets: dict[str, Weights],
              progress: bool = True) -> dict[str, Any]:
     """Replay ``convs`` (``redial.replay_turns``) and add what this data set adds."""
     t0 = time.perf_counter()
-    res = redial.replay_turns(rec, _Bar([c.turns for c in convs], progress), presets,
-                              progress=False)
+    res = redial.replay_turns(rec, [c.turns for c in convs], presets, progress=progress,
+                              desc="INSPIRED dialogues")
     marked = sum(c.titles_marked for c in convs)
     res.update({
         "suite": "inspired", "catalog": rec.catalog.name, "backend": rec.settings.backend,

@@ -279,7 +279,8 @@ def conversation_model_for(rec: Recommender, cid: str | None, evaluated: set[str
 
 def replay_turns(rec: Recommender, conversations: list[list[Turn]], presets: dict[str, Weights],
                  progress: bool = False, ids: list[str] | None = None,
-                 learn_from: str = "others", rerank: int = 0) -> dict[str, Any]:
+                 learn_from: str = "others", rerank: int = 0,
+                 desc: str = "dialogues") -> dict[str, Any]:
     """Replay conversations already cut into turns (any dataset): at every assistant turn with
     ``targets``, feed the earlier turns with ``add_turn`` and score ``rank(50)`` per preset.
 
@@ -302,9 +303,11 @@ def replay_turns(rec: Recommender, conversations: list[list[Turn]], presets: dic
     if rerank:
         tallies[RERANKED] = Tally()
     n_targets = n_linked = n_points = 0
-    t_start = time.perf_counter()
     try:
-        for dn, turns in enumerate(conversations):
+        from tqdm import tqdm
+
+        bar = tqdm(conversations, desc=desc, unit="dialogue", disable=not progress)
+        for dn, turns in enumerate(bar):
             cid = ids[dn] if ids is not None else None
             model = split_model if learn_from != "others" else \
                 conversation_model_for(rec, cid, evaluated, learn_from)
@@ -326,12 +329,10 @@ def replay_turns(rec: Recommender, conversations: list[list[Turn]], presets: dic
                     picks = session.rank(RANK_K, rerank=n_llm)
                     tallies[name].add([p.item_id for p in picks], targets,
                                       time.perf_counter() - t0, rec, prefs)
-            if progress and (dn + 1) % 25 == 0:
-                el = time.perf_counter() - t_start
-                parts = [f"{n} {t.summary()['recall@1']}/{t.summary()['recall@10']}/"
-                         f"{t.summary()['recall@50']}" for n, t in tallies.items()]
-                print(f"[{dn + 1}/{len(conversations)}] {el:.0f}s {n_targets} targets, "
-                      f"R@1/10/50: {'; '.join(parts)}", file=sys.stderr, flush=True)
+            if progress and (dn + 1) % 10 == 0:
+                bar.set_postfix_str("; ".join(
+                    f"{n} R@10 {t.summary()['recall@10']:.3f} R@50 {t.summary()['recall@50']:.3f}"
+                    for n, t in tallies.items()))
     finally:
         rec.generator = default_gen
     return {
