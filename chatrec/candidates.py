@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 
 FEATURES = ("dense", "talk", "collab", "similar", "attrs", "popularity", "popularity_thin",
             "attrs_popularity", "conv_popularity", "conv_popularity_thin", "comention",
-            "conv_context")
+            "conv_context", "dense_deep", "collab_deep", "conv_popularity_deep")
+DEEP_AT = 20  # liked items at which a profile counts as a full history (depth 1)
 
 POPULARITY_FEATURES = ("popularity", "popularity_thin", "attrs_popularity", "conv_popularity",
                        "conv_popularity_thin")
@@ -43,22 +44,27 @@ class Weights:
     (prior / (1 + liked items): thin profiles lean on what most people like),
     ``attrs_popularity`` (attrs x prior), and from a catalog's conversation log
     (:mod:`chatrec.conversations`): ``conv_popularity`` (+ ``_thin``), ``comention`` and
-    ``conv_context``. The defaults were fitted by ``scripts/fit_weights.py`` (listwise softmax
+    ``conv_context``; ``*_deep`` are dense, collab and conv_popularity times the profile's depth
+    (liked items / 20, at most 1: a long rating history, not a few named titles). The defaults
+    were fitted by ``scripts/fit_weights.py`` (listwise softmax
     over the pool) on the ReDial tune half only; features a catalog lacks are simply 0.
     """
 
-    dense: float = 2.33
-    talk: float = 0.98
-    collab: float = 1.14
-    similar: float = 0.24
-    attrs: float = 1.3
-    popularity: float = 1.74
-    popularity_thin: float = 0.13
-    attrs_popularity: float = 1.32
-    conv_popularity: float = 1.86
-    conv_popularity_thin: float = 1.91
-    comention: float = 1.15
-    conv_context: float = 1.39
+    dense: float = 2.03
+    talk: float = 1.38
+    collab: float = 1.38
+    similar: float = 0.18
+    attrs: float = 1.45
+    popularity: float = 2.93
+    popularity_thin: float = -0.73
+    attrs_popularity: float = 0.98
+    conv_popularity: float = 1.59
+    conv_popularity_thin: float = 1.99
+    comention: float = 1.05
+    conv_context: float = 1.48
+    dense_deep: float = -0.88
+    collab_deep: float = 1.73
+    conv_popularity_deep: float = -0.77
     max_per_series: int = 1  # variety: items of one franchise allowed in one list
     popular_pool: int = 300  # the most popular items always join the candidate pool
 
@@ -309,6 +315,7 @@ class CandidateGenerator:
         cfv = np.array([cf.get(i, 0.0) for i in ids], dtype=np.float32)
         top_cf = float(cfv.max()) if len(cfv) else 0.0
         thin = 1.0 / (1.0 + len(prefs.liked_items))
+        depth = min(1.0, len(prefs.liked_items) / DEEP_AT)
         dense_raw = np.array([dense.get(i, 0.0) for i in ids], dtype=np.float32)
         cols: dict[str, np.ndarray] = {
             "dense": _minmax(dense_raw) if len(qv) else np.zeros(len(ids), dtype=np.float32),
@@ -326,6 +333,9 @@ class CandidateGenerator:
             for name, arr in conv.items():
                 cols[name] = arr[rows] if len(rows) else np.zeros(0, dtype=np.float32)
             cols["conv_popularity_thin"] = cols["conv_popularity"] * thin
+            cols["conv_popularity_deep"] = cols["conv_popularity"] * depth
+        cols["dense_deep"] = cols["dense"] * depth
+        cols["collab_deep"] = cols["collab"] * depth
         X = np.zeros((len(ids), len(FEATURES)), dtype=np.float32)
         for f, name in enumerate(FEATURES):
             if name in cols:

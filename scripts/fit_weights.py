@@ -1,4 +1,5 @@
-"""Fit the candidate generator's fusion weights (chatrec.candidates.Weights) on ReDial.
+"""Fit the candidate generator's fusion weights (chatrec.candidates.Weights) on ReDial and
+MovieLens histories.
 
     python scripts/fit_weights.py --dialogues ../shared/data/redial-dev/valid_data.jsonl \\
         --mentions ../shared/data/redial-dev/movies_with_mentions.csv --split tune
@@ -9,7 +10,10 @@ pool (``CandidateGenerator.signals``) and where the named movies sit in it. A li
 fitted by maximising the listwise softmax likelihood of the named movies (L2 1e-3, Adam), the
 learning-to-rank form of "learned weights". Conversation-log features are computed without the
 dialogue being replayed and without any dialogue of the other half, so the other half stays
-unseen: report on it with ``python -m chatrec.eval redial --split test``.
+unseen: report on it with ``python -m chatrec.eval redial --split test``. MovieLens points come
+from the offline suite's train part only (``collect_movielens``): short named-title profiles
+(ReDial) and long rating histories (MovieLens) fit one model whose ``*_deep`` features let it
+weigh the two regimes differently.
 """
 
 from __future__ import annotations
@@ -59,6 +63,44 @@ def collect(args: argparse.Namespace) -> tuple[list[np.ndarray], list[list[int]]
     return X, T
 
 
+def collect_movielens(args: argparse.Namespace) -> tuple[list[np.ndarray], list[list[int]]]:
+    """Rank points from MovieLens histories, inside the offline suite's TRAIN part only.
+
+    The offline suite (chatrec.eval.offline) keeps each user's last 20% of ratings (by time) as
+    its test; here the first 80% is split again the same way: the earlier part is given as
+    feedback (like / seen), the later liked items are the targets, and the collaborative model
+    is refit on the earlier parts only. Nothing of the offline test part is read."""
+    from chatrec.eval import offline
+    from chatrec.eval.common import make_recommender
+
+    rec = make_recommender("movies", "fake", args.data_dir)
+    rows = offline.ratings_of(rec)
+    train = rows.take(offline.time_split(rows))
+    inner = offline.time_split(train)
+    hist, later = train.take(inner), train.take(~inner)
+    offline.plug_collab(rec, offline.fit_collab(rec, hist))
+    by_hist, by_later = offline._group(hist), offline._group(later)
+    gen = rec.generator
+    X: list[np.ndarray] = []
+    T: list[list[int]] = []
+    users = sorted(by_hist)[: args.ml_users]
+    for user in users:
+        targets = {i for i, r in by_later.get(user, []) if r >= offline.LIKED}
+        if not targets:
+            continue
+        session = rec.session()
+        for i, r in by_hist[user]:
+            session.feedback(i, "like" if r >= offline.LIKED else "seen")
+        sig = gen.signals(session.preferences, "", talk=session.talk())
+        hit = [j for j, i in enumerate(sig.ids) if i in targets]
+        if hit:
+            X.append(sig.X.copy())
+            T.append(hit)
+    print(f"MovieLens: {len(users)} users, {len(X)} with a later liked item in the pool",
+          file=sys.stderr, flush=True)
+    return X, T
+
+
 def fit(X: list[np.ndarray], T: list[list[int]], epochs: int, l2: float) -> np.ndarray:
     import torch
 
@@ -87,19 +129,27 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--split", default="tune", choices=("tune", "test"))
     ap.add_argument("--seed", default="chatrec")
     ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--ml-users", type=int, default=610,
+                    help="MovieLens users whose train-part histories join the fit (0: none)")
     ap.add_argument("--epochs", type=int, default=150)
     ap.add_argument("--l2", type=float, default=1e-3)
     ap.add_argument("--data-dir", default=default_data_dir())
     ap.add_argument("--json", default=None, help="write the weights here")
     args = ap.parse_args(argv)
     X, T = collect(args)
+    n_redial = len(X)
+    if args.ml_users:
+        mx, mt = collect_movielens(args)
+        X, T = X + mx, T + mt
     w = fit(X, T, args.epochs, args.l2)
     weights = {f: round(float(v), 2) for f, v in zip(FEATURES, w, strict=True)}
-    print(f"{len(X)} rank points with a named movie in the pool")
+    print(f"{len(X)} rank points with a target in the pool ({n_redial} ReDial, "
+          f"{len(X) - n_redial} MovieLens)")
     print(json.dumps(weights, indent=2))
     if args.json:
         Path(args.json).write_text(json.dumps({"weights": weights, "points": len(X),
-                                               "split": args.split}, indent=2) + "\n")
+                                               "redial_points": n_redial, "split": args.split,
+                                               "ml_users": args.ml_users}, indent=2) + "\n")
     return 0
 
 

@@ -281,3 +281,15 @@ def test_addons_only_when_asked(tmp_path: Path) -> None:
     (folder / "catalog.json").write_text(json.dumps(manifest))
     with pytest.raises(CatalogError, match="addons"):
         Catalog.from_folder(folder)
+
+
+def test_deep_features_scale_with_the_history(tiny: tuple[Catalog, MemoryIndex, CollaborativeModel]) -> None:
+    from chatrec.candidates import DEEP_AT
+
+    g = generator(tiny)
+    p = prefs_liking("3")
+    s = g.signals(p, "")
+    depth = 1 / DEEP_AT
+    assert np.allclose(s.column("collab_deep"), depth * s.column("collab"))
+    assert np.allclose(s.column("dense_deep"), depth * s.column("dense"))
+    assert not s.column("conv_popularity_deep").any()  # no conversation log here
