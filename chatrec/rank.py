@@ -13,7 +13,7 @@ import json
 import logging
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -103,22 +103,49 @@ class Grounding:
                 claim |= {t for t in vocab if len(t) >= 3}
         self.claim_vocab = frozenset(claim)
 
-    def claims(self, reason: str) -> set[str]:
-        norm = _normalized_words(reason)
+    def claims(self, reason: str, ignore: Iterable[str] = ()) -> set[str]:
+        norm = _without(_normalized_words(reason), ignore)
         return {t for t in self.claim_vocab if _mentions(norm, t)}
 
-    def check(self, reason: str, item: Item) -> tuple[bool, str]:
+    def check(self, reason: str, item: Item, ignore: Iterable[str] = ()) -> tuple[bool, str]:
+        """(ok, why). ``ignore``: titles the reason may name (the user's items: "people who
+        liked Children of Men" claims nothing about family films)."""
         attrs = self.catalog.attributes(item)
-        norm = _normalized_words(reason)
-        false = {t for t in self.claims(reason) if t not in attrs}
+        norm = _without(_normalized_words(reason), ignore)
+        # what the item's own terms cover is not another claim ("Massively Multiplayer" is a
+        # genre it has, not a claim of the "multi-player" spec)
+        rest = _without(norm, sorted((t for t in attrs if len(t) >= 3), key=len, reverse=True))
+        false = {t for t in self.claim_vocab if t not in attrs and _mentions(rest, t)}
         if false:
             return False, f"claims {sorted(false)} which the item does not have"
         if not any(_mentions(norm, t) for t in attrs if len(t) >= 3):
             return False, "names none of the item's attributes"
         return True, ""
 
-    def grounded(self, reason: str, item: Item) -> bool:
-        return self.check(reason, item)[0]
+    def grounded(self, reason: str, item: Item, ignore: Iterable[str] = ()) -> bool:
+        return self.check(reason, item, ignore)[0]
+
+
+def profile_titles(prefs: Preferences, catalog: Catalog) -> list[str]:
+    """Titles a reason may name without claiming anything: the user's items, with and without
+    the year."""
+    ids = list(prefs.liked_items) + list(prefs.seen_items) + list(prefs.disliked_items)
+    if prefs.anchor:
+        ids.append(prefs.anchor)
+    out: list[str] = []
+    for i in ids:
+        it = catalog.get(i)
+        if it is not None:
+            out += [it.display_title, it.title, _short(it.display_title)]
+    return out
+
+
+def _without(norm_text: str, phrases: Iterable[str]) -> str:
+    for p in phrases:
+        n = _normalized_words(p).strip()
+        if n:
+            norm_text = norm_text.replace(n, " ")
+    return norm_text
 
 
 def describe_item(item: Item, catalog: Catalog, max_terms: int = 5) -> str:
@@ -384,7 +411,7 @@ class Ranker:
         elif not looks_like_prose(reason):
             ok, why = False, "not prose"
         else:
-            ok, why = self.grounding.check(reason, cand.item)
+            ok, why = self.grounding.check(reason, cand.item, profile_titles(prefs, self.catalog))
         if not ok:
             out.reasons_replaced += 1
             log.info("reason for %s replaced: %s (%r)", iid, why, reason)

@@ -192,3 +192,20 @@ def test_order_only_schema_and_parser() -> None:
     for ch in '{"picks": ["b", "a"]}':
         got.extend(p.feed(ch))
     assert got == [{"id": "b", "reason": None}, {"id": "a", "reason": None}]
+
+
+def test_grounding_ignores_the_users_own_titles(movies_rec) -> None:  # type: ignore[no-untyped-def]
+    from chatrec.profile import Preferences
+    from chatrec.rank import profile_titles
+
+    cat = movies_rec.catalog
+    g = movies_rec.ranker.grounding
+    children = next(i for i, it in cat.items.items() if it.title == "Children of Men")
+    taken = next(i for i, it in cat.items.items() if it.title == "Taken")
+    reason = "Action, Crime from 2008: people who liked Children of Men rate it highly."
+    assert not g.grounded(reason, cat.items[taken])  # "children" reads as a family claim
+    p = Preferences()
+    p.like_item(children, cat.items[children].display_title, 1)
+    assert g.grounded(reason, cat.items[taken], profile_titles(p, cat))
+    assert not g.grounded("A family film: people who liked Children of Men rate it highly.",
+                          cat.items[taken], profile_titles(p, cat))

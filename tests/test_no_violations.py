@@ -27,6 +27,7 @@ import pytest
 
 from chatrec.errors import InputError
 from chatrec.filters import violations
+from chatrec.rank import profile_titles
 
 SUITE = Path(__file__).parent / "data" / "understanding_suite.jsonl"
 ALREADY = "was already recommended"
@@ -92,7 +93,8 @@ def run_suite(rec: Any, scripts: list[dict[str, Any]]) -> Run:
                     item = rec.catalog.items[p.item_id]
                     bad = [v for v in violations(item, s.preferences, rec.catalog)
                            if v != ALREADY or p.item_id in before]
-                    ok, why = rec.ranker.grounding.check(p.reason, item)
+                    ok, why = rec.ranker.grounding.check(
+                        p.reason, item, profile_titles(s.preferences, rec.catalog))
                     if not ok:
                         out.ungrounded.append(f"{where}: {p.item_id} {p.title}: {p.reason!r}: {why}")
                     if bad:

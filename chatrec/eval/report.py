@@ -322,7 +322,10 @@ def run(args: argparse.Namespace) -> int:
                 fresh.add(suite)
         limits = ", ".join(f"{s} {'all' if n is None else n}" for s, n in sizes.items()
                            if s not in skip)
-        kind = f"{'full' if args.full else 'quick'} run (limits: {limits or 'none run'})"
+        argv = [a for a in sys.argv[1:] if a != "report"] if sys.argv[1:2] == ["report"] \
+            else sys.argv[1:]
+        kind = (f"{'full' if args.full else 'quick'} run (limits: {limits or 'none run'}); "
+                f"command: `python -m chatrec.eval report {' '.join(argv)}`".rstrip())
     figures = plots(results.get("simulate"), results.get("offline"), out)
     text = latest_md(results, figures, out, mode_lines(kind, results, fresh))
     (out / "latest.md").write_text(text, encoding="utf-8")
