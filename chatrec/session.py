@@ -101,10 +101,13 @@ class Session:
         """Everything the user said in this conversation (latest words kept), plus ``current``."""
         from chatrec.conversations import talk_text
 
-        said = [t.text for t in self._turns if t.role == "user"]
+        said = self._user_texts()
         if current and (not said or said[-1] != current):
             said.append(current)
         return talk_text(said)
+
+    def _user_texts(self) -> list[str]:
+        return [t.text for t in self._turns if t.role == "user"]
 
     def describe_preferences(self) -> str:
         return self._prefs.describe(self.rec.catalog)
@@ -367,7 +370,7 @@ class Session:
         backend = rec.backend_for_turn()[0] if rerank > 1 and len(cands) > 1 else None
         if backend is None:
             return [rec.ranker.code_pick(c, self._prefs) for c in cands[:k]]
-        said = [t.text for t in self._turns if t.role == "user"]
+        said = self._user_texts()
         request = said[-1][-400:] if said else self._prefs.describe()
         head = cands[:rerank]
         top = list(rec.ranker.stream(self._prefs, request, head, len(head), backend,
