@@ -22,15 +22,16 @@ if TYPE_CHECKING:
     from chatrec.collab import CollaborativeModel
     from chatrec.conversations import ConversationModel
     from chatrec.index import VectorIndex
+    from chatrec.learned import LearnedRanker
 
 
 FEATURES = ("dense", "talk", "collab", "similar", "attrs", "popularity", "popularity_thin",
-            "attrs_popularity", "conv_popularity", "conv_popularity_thin", "comention",
+            "votes", "attrs_popularity", "conv_popularity", "conv_popularity_thin", "comention",
             "conv_context", "dense_deep", "collab_deep", "conv_popularity_deep")
 DEEP_AT = 20  # liked items at which a profile counts as a full history (depth 1)
 
-POPULARITY_FEATURES = ("popularity", "popularity_thin", "attrs_popularity", "conv_popularity",
-                       "conv_popularity_thin")
+POPULARITY_FEATURES = ("popularity", "popularity_thin", "votes", "attrs_popularity",
+                       "conv_popularity", "conv_popularity_thin")
 
 
 @dataclass(frozen=True)
@@ -41,30 +42,37 @@ class Weights:
     min-max scaled), ``talk`` (everything the user said, min-max scaled), ``collab`` (item-item
     from ratings), ``similar`` (TF-IDF attribute similarity to the liked items), ``attrs``
     (share of liked attributes the item has), ``popularity`` (the prior), ``popularity_thin``
-    (prior / (1 + liked items): thin profiles lean on what most people like),
+    (prior / (1 + liked items): thin profiles lean on what most people like), ``votes`` (how
+    widely rated elsewhere, log scale, from the manifest's ``votes_field``; 0 without one),
     ``attrs_popularity`` (attrs x prior), and from a catalog's conversation log
     (:mod:`chatrec.conversations`): ``conv_popularity`` (+ ``_thin``), ``comention`` and
     ``conv_context``; ``*_deep`` are dense, collab and conv_popularity times the profile's depth
     (liked items / 20, at most 1: a long rating history, not a few named titles). The defaults
-    were fitted by ``scripts/fit_weights.py`` (listwise softmax
-    over the pool) on the ReDial tune half only; features a catalog lacks are simply 0.
+    were fitted by ``scripts/fit_weights.py --hidden 0`` (listwise softmax over the pool) on the
+    ReDial tune half and MovieLens train-part histories; features a catalog lacks are simply 0.
+
+    A catalog may ship a learned ranker over the same features (:mod:`chatrec.learned`: its own
+    fitted weights plus an interaction term); with ``learned`` (the default) it replaces these
+    linear weights. ``learned=False`` ranks with exactly the weights given.
     """
 
-    dense: float = 2.03
-    talk: float = 1.38
-    collab: float = 1.38
-    similar: float = 0.18
-    attrs: float = 1.45
-    popularity: float = 2.93
-    popularity_thin: float = -0.73
-    attrs_popularity: float = 0.98
-    conv_popularity: float = 1.59
-    conv_popularity_thin: float = 1.99
-    comention: float = 1.05
+    dense: float = 2.2
+    talk: float = 1.81
+    collab: float = 1.27
+    similar: float = 0.52
+    attrs: float = 1.46
+    popularity: float = 3.02
+    popularity_thin: float = -1.63
+    votes: float = 0.78
+    attrs_popularity: float = 0.78
+    conv_popularity: float = 1.53
+    conv_popularity_thin: float = 2.18
+    comention: float = 1.01
     conv_context: float = 1.48
-    dense_deep: float = -0.88
+    dense_deep: float = -0.46
     collab_deep: float = 1.73
-    conv_popularity_deep: float = -0.77
+    conv_popularity_deep: float = -1.01
+    learned: bool = True  # use the catalog's learned ranker when it ships one (chatrec.learned)
     max_per_series: int = 1  # variety: items of one franchise allowed in one list
     popular_pool: int = 300  # the most popular items always join the candidate pool
 
@@ -79,8 +87,10 @@ class Weights:
 
     @classmethod
     def only(cls, *names: str) -> Weights:
-        """Every feature off but ``names`` (at 1.0): one scorer alone, for ablations."""
-        return cls(**{f: (1.0 if f in names else 0.0) for f in FEATURES})  # type: ignore[arg-type]
+        """Every feature off but ``names`` (at 1.0), no learned ranker: one scorer alone, for
+        ablations."""
+        kw: dict[str, Any] = {f: (1.0 if f in names else 0.0) for f in FEATURES}
+        return cls(learned=False, **kw)
 
 
 @dataclass
@@ -166,6 +176,7 @@ class CandidateGenerator:
         self.weights = weights or Weights()
         self.retrieve_k = retrieve_k
         self._prior: dict[str, float] | None = None
+        self._votes: dict[str, float] | None = None
         self._popular: list[str] | None = None
 
     # --- the popularity prior ---------------------------------------------------------
@@ -191,6 +202,27 @@ class CandidateGenerator:
             self._popular = sorted(ids, key=lambda i: -prior[i])
             self._prior = prior
         return self._prior
+
+    def votes(self) -> dict[str, float]:
+        """Per item, 0..1: ``log(1 + votes elsewhere)`` over the catalog's largest (empty when
+        the catalog declares no ``votes_field``)."""
+        if self._votes is None:
+            if self.catalog.manifest.votes_field is None:
+                self._votes = {}
+            else:
+                raw = {i: self.catalog.votes(i) for i in self.catalog.items}
+                top = np.log1p(max(raw.values(), default=0.0))
+                self._votes = {i: float(np.log1p(v) / top) if top > 0 else 0.0
+                               for i, v in raw.items()}
+        return self._votes
+
+    def learned(self) -> LearnedRanker | None:
+        """The catalog's learned ranker (:mod:`chatrec.learned`) when the weights allow it."""
+        if not self.weights.learned:
+            return None
+        from chatrec.learned import for_catalog
+
+        return for_catalog(self.catalog, FEATURES)
 
     def popular(self, n: int) -> list[str]:
         """The ``n`` items with the highest prior."""
@@ -310,7 +342,7 @@ class CandidateGenerator:
             if liked_attrs:
                 attrs[n] = len(have) / len(liked_attrs)
             matched[it.id] = sorted(have)
-        prior = self.prior()
+        prior, votes = self.prior(), self.votes()
         pop = np.array([prior.get(i, 0.0) for i in ids], dtype=np.float32)
         cfv = np.array([cf.get(i, 0.0) for i in ids], dtype=np.float32)
         top_cf = float(cfv.max()) if len(cfv) else 0.0
@@ -324,6 +356,7 @@ class CandidateGenerator:
             "collab": cfv / top_cf if top_cf > 0 else cfv,
             "similar": _scaled(sim, ids, self.similarity),
             "attrs": attrs, "popularity": pop, "popularity_thin": pop * thin,
+            "votes": np.array([votes.get(i, 0.0) for i in ids], dtype=np.float32),
             "attrs_popularity": attrs * pop,
         }
         if conv:
@@ -352,10 +385,14 @@ class CandidateGenerator:
         if not s.ids:
             return []
         w = self.weights
-        wv = w.vector(prefs.novelty)
-        if self.collab is None:  # no ratings: attribute similarity is the item-item view
-            wv[FEATURES.index("similar")] += wv[FEATURES.index("collab")]
-        fused = s.X @ wv
+        ranker = self.learned()
+        if ranker is not None:
+            fused = ranker.score(s.X, prefs.novelty, POPULARITY_FEATURES)
+        else:
+            wv = w.vector(prefs.novelty)
+            if self.collab is None:  # no ratings: attribute similarity is the item-item view
+                wv[FEATURES.index("similar")] += wv[FEATURES.index("collab")]
+            fused = s.X @ wv
         order = np.argsort(-fused, kind="stable")
         out: list[Candidate] = []
         per_series: Counter[str] = Counter()

@@ -43,9 +43,9 @@ RATINGS_HEADER = ("user_id", "item_id", "rating", "timestamp")
 _ITEM_KEYS = frozenset({"id", "title", "aliases", "text", "meta"})
 _FIELD_SPEC_KEYS = frozenset({"type", "label", "role", "unit"})
 _MANIFEST_KEYS = frozenset({
-    "name", "title", "noun", "plural", "items", "ratings", "conversations", "item_count", "fields",
-    "attribute_fields", "display_fields", "popularity_field", "rating_field", "link_field",
-    "attribution", "sources", "description", "addons"})
+    "name", "title", "noun", "plural", "items", "ratings", "conversations", "ranker", "item_count",
+    "fields", "attribute_fields", "display_fields", "popularity_field", "rating_field", "votes_field",
+    "link_field", "attribution", "sources", "description", "addons"})
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _GZIP_MAGIC = b"\x1f\x8b"
 
@@ -87,6 +87,10 @@ class Manifest:
     # add-ons (DLC, soundtracks): items whose ``addons[0]`` field has one of the ``addons[1]``
     # values; recommended only when the user asks for add-ons
     addons: tuple[str, tuple[str, ...]] | None = None
+    # how many people rated the item somewhere else (e.g. TMDB votes): reach beyond the
+    # catalog's own ratings, the ``votes`` feature of chatrec.candidates
+    votes_field: str | None = None
+    ranker_file: str | None = None  # a learned ranker (chatrec.learned)
 
     @classmethod
     def from_dict(cls, d: Any, *, path: str) -> Manifest:
@@ -121,7 +125,7 @@ class Manifest:
             raise bad("name", f"{name!r} must be letters, digits, '_', '-' or '.'")
         noun = text("noun", "item") or "item"
         files: dict[str, str | None] = {}
-        for key in ("items", "ratings", "conversations"):
+        for key in ("items", "ratings", "conversations", "ranker"):
             f = text(key, optional=key != "items")
             if f is not None and (Path(f).is_absolute() or ".." in Path(f).parts):
                 raise bad(key, f"{f!r} must be a file name inside the catalog folder")
@@ -191,10 +195,11 @@ class Manifest:
             name=name, title=text("title") or name, noun=noun,
             plural=text("plural", noun + "s") or noun + "s",
             items_file=files["items"] or "", ratings_file=files["ratings"],
-            conversations_file=files["conversations"], fields=fields,
+            conversations_file=files["conversations"], ranker_file=files["ranker"], fields=fields,
             attribute_fields=names("attribute_fields"), display_fields=names("display_fields"),
             popularity_field=role_field("popularity_field", {"int", "float"}),
             rating_field=role_field("rating_field", {"int", "float"}),
+            votes_field=role_field("votes_field", {"int", "float"}),
             link_field=role_field("link_field", {"str"}),
             attribution=attribution, sources=tuple(sources), item_count=item_count, addons=addons)
 
@@ -600,6 +605,13 @@ class Catalog:
         f = self.manifest.rating_field
         v = self[item_id].meta.get(f) if f else None
         return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+    def votes(self, item_id: str) -> float:
+        """``meta[votes_field]`` (a count, 0 or more), or 0.0 when unknown."""
+        f = self.manifest.votes_field
+        v = self[item_id].meta.get(f) if f else None
+        return max(0.0, float(v)) if isinstance(v, (int, float)) and not isinstance(v, bool) \
+            else 0.0
 
     def link(self, item_id: str) -> str | None:
         """``meta[link_field]`` (a URL), or None."""

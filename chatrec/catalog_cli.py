@@ -41,6 +41,8 @@ def _mapping_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--rating", metavar="COL", help="an average rating column (1-5 scale unless "
                    "--filter gives a unit like COL:float:/10)")
     g.add_argument("--popularity", metavar="COL", help="a popularity column (higher = more popular)")
+    g.add_argument("--votes", metavar="COL", help="how many people rated each item (e.g. a "
+                   "ratings count): how widely known it is, a ranking signal")
     g.add_argument("--aliases", metavar="COL", help="other names of the item (a list column)")
     g.add_argument("--display", metavar="COL,COL", help="fields shown next to a pick")
     g.add_argument("--label", metavar="TEXT", help="the catalog's human title")
@@ -63,7 +65,8 @@ def _mapping_args(p: argparse.ArgumentParser) -> None:
 
 
 def _columns(args: argparse.Namespace) -> dict[str, Any]:
-    keys = ("id", "title", "text", "filters", "lists", "link", "rating", "popularity", "aliases",
+    keys = ("id", "title", "text", "filters", "lists", "link", "rating", "popularity", "votes",
+            "aliases",
             "display", "label", "noun", "plural", "format", "delimiter", "encoding", "list_separator")
     return {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
 

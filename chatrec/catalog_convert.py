@@ -94,7 +94,8 @@ def parse_file(path: str | Path, spec: ImportSpec, name: str, *,
     for c in [*spec.filters, *spec.lists]:
         need(c, "filter" if c in spec.filters else "lists")
     for opt, what in ((spec.link, "link"), (spec.rating, "rating"),
-                      (spec.popularity, "popularity"), (spec.aliases, "aliases")):
+                      (spec.popularity, "popularity"), (spec.votes, "votes"),
+                      (spec.aliases, "aliases")):
         if opt:
             need(opt, what)
 
@@ -127,7 +128,8 @@ def parse_file(path: str | Path, spec: ImportSpec, name: str, *,
         if col not in attribute_fields and fields[col]["type"] in ("list", "str"):
             attribute_fields.append(col)
     for rcol, typ, role in ((spec.rating, "float", "rating"),
-                            (spec.popularity, "float", "popularity"), (spec.link, "str", "link")):
+                            (spec.popularity, "float", "popularity"), (spec.votes, "float", "votes"),
+                            (spec.link, "str", "link")):
         if rcol:
             cur = fields.setdefault(rcol, {"type": typ, "label": _field_label(rcol)})
             if role == "link":
@@ -239,7 +241,8 @@ def parse_file(path: str | Path, spec: ImportSpec, name: str, *,
         "item_count": len(items), "fields": {c: fields[c] for c in sorted(fields)},
         "attribute_fields": attribute_fields, "display_fields": list(dict.fromkeys(display)),
         "popularity_field": spec.popularity or by_role.get("popularity"),
-        "rating_field": spec.rating or by_role.get("rating"), "link_field": spec.link,
+        "rating_field": spec.rating or by_role.get("rating"), "votes_field": spec.votes,
+        "link_field": spec.link,
         "attribution": f"Imported by the user from {p.name}.",
         "sources": [p.name],
     }

@@ -215,7 +215,7 @@ def add(name: str | None, source: str | Path | None = None, *, id: str | None = 
         title: str | None = None, text: str | Sequence[str] | None = None,
         filters: str | Mapping[str, str] | None = None, lists: str | Sequence[str] | None = None,
         link: str | None = None, rating: str | None = None, popularity: str | None = None,
-        aliases: str | None = None, display: str | Sequence[str] | None = None,
+        votes: str | None = None, aliases: str | None = None, display: str | Sequence[str] | None = None,
         label: str | None = None, noun: str | None = None, plural: str | None = None,
         format: str | None = None, delimiter: str | None = None, encoding: str | None = None,
         list_separator: str | None = None, spec: ImportSpec | Mapping[str, Any] | None = None,
@@ -228,7 +228,8 @@ def add(name: str | None, source: str | Path | None = None, *, id: str | None = 
     after the title into the text that is embedded), ``filters`` (``{"year": "int", "price":
     "float:USD", "language": "str"}`` or ``"year:int,price:float"``), ``lists`` (list columns:
     ``a|b|c`` or JSON arrays; they become attribute fields), ``link``, ``rating``, ``popularity``,
-    ``aliases``. Or a ``mapping`` file (YAML/TOML/JSON with the same keys, plus ``source``).
+    ``votes`` (a count of ratings or reviews: how widely known), ``aliases``. Or a ``mapping``
+    file (YAML/TOML/JSON with the same keys, plus ``source``).
 
     Raises :class:`CatalogRowError` (file, line, column) for the first bad row, unless
     ``skip_bad_rows``; the report then lists the skipped rows. Nothing is written unless the
@@ -238,7 +239,7 @@ def add(name: str | None, source: str | Path | None = None, *, id: str | None = 
     overrides = {"id": id, "title": title, "text": _split_names(text) if text is not None else None,
                  "filters": parse_filters(filters) if isinstance(filters, str) else filters,
                  "lists": _split_names(lists) if lists is not None else None, "link": link,
-                 "rating": rating, "popularity": popularity, "aliases": aliases,
+                 "rating": rating, "popularity": popularity, "votes": votes, "aliases": aliases,
                  "display": _split_names(display) if display is not None else None, "label": label,
                  "noun": noun, "plural": plural, "format": format, "delimiter": delimiter,
                  "encoding": encoding, "list_separator": list_separator}

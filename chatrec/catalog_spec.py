@@ -36,6 +36,7 @@ class ImportSpec:
     link: str | None = None
     rating: str | None = None
     popularity: str | None = None
+    votes: str | None = None  # how many people rated the item elsewhere (the votes feature)
     display: list[str] | None = None
     label: str | None = None  # the catalog's human title
     noun: str = "item"

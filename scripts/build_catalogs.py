@@ -43,6 +43,7 @@ DEFAULT_DATA = REPO_DIR.parent / "shared" / "data"
 DEFAULT_OUT = REPO_DIR / "catalogs"
 
 MAX_TEXT_CHARS = 1200
+RANKER_FILE = "ranker.json"  # the movies' learned ranker (chatrec.learned)
 TEXT_KEYWORDS = 12
 TEXT_TAGS = 10
 MAX_MOVIE_TAGS = 25
@@ -455,6 +456,7 @@ def build_movies(data: Path, out: Path) -> dict[str, Any]:
         "display_fields": ["year", "genres", "runtime"],
         "popularity_field": "popularity",
         "rating_field": "avg_rating",
+        "votes_field": "tmdb_vote_count",
         "link_field": "url",
         "attribution": (
             "Movie titles, genres, user tags and ratings come from the MovieLens ml-latest-small "
@@ -471,6 +473,9 @@ def build_movies(data: Path, out: Path) -> dict[str, Any]:
             "TMDB 5000 Movie Dataset (built from the TMDB API): https://www.themoviedb.org/",
         ],
     }
+    if (dest / RANKER_FILE).exists():  # fitted later by scripts/fit_weights.py; keep it
+        manifest["ranker"] = RANKER_FILE
+
     write_manifest(dest / "catalog.json", manifest)
     report = {
         "items": len(items),

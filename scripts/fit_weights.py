@@ -1,19 +1,23 @@
-"""Fit the candidate generator's fusion weights (chatrec.candidates.Weights) on ReDial and
-MovieLens histories.
+"""Fit the candidate generator's fusion weights (chatrec.candidates.Weights) and the movies'
+learned ranker (chatrec.learned) on ReDial and MovieLens histories.
 
     python scripts/fit_weights.py --dialogues ../shared/data/redial-dev/valid_data.jsonl \\
-        --mentions ../shared/data/redial-dev/movies_with_mentions.csv --split tune
+        --mentions ../shared/data/redial-dev/movies_with_mentions.csv --split tune \\
+        --json reports/fit_weights.json --ranker catalogs/movies/ranker.json
 
 Replays the chosen half of the dialogues through the public API (``add_turn``), and at every
 recommender turn that names movies records the generator's feature matrix over its candidate
-pool (``CandidateGenerator.signals``) and where the named movies sit in it. A linear score is
-fitted by maximising the listwise softmax likelihood of the named movies (L2 1e-3, Adam), the
-learning-to-rank form of "learned weights". Conversation-log features are computed without the
-dialogue being replayed and without any dialogue of the other half, so the other half stays
-unseen: report on it with ``python -m chatrec.eval redial --split test``. MovieLens points come
-from the offline suite's train part only (``collect_movielens``): short named-title profiles
-(ReDial) and long rating histories (MovieLens) fit one model whose ``*_deep`` features let it
-weigh the two regimes differently.
+pool (``CandidateGenerator.signals``) and where the named movies sit in it. The score, linear
+weights plus a small tanh interaction term (``--hidden`` units), is fitted by maximising the
+listwise softmax likelihood of the named movies (L2 1e-3, Adam), the learning-to-rank form of
+"learned weights". The linear weights are copied into ``Weights``' defaults by hand; the term
+is written to the catalog folder and named in its manifest (``"ranker"``). Conversation-log
+features are computed without the dialogue being replayed and without any dialogue of the
+other half, so the other half stays unseen: report on it with
+``python -m chatrec.eval redial --split test``. MovieLens points come from the offline suite's
+train part only (``collect_movielens``): short named-title profiles (ReDial) and long rating
+histories (MovieLens) fit one model whose ``*_deep`` features let it weigh the two regimes
+differently.
 """
 
 from __future__ import annotations
@@ -101,22 +105,70 @@ def collect_movielens(args: argparse.Namespace) -> tuple[list[np.ndarray], list[
     return X, T
 
 
-def fit(X: list[np.ndarray], T: list[list[int]], epochs: int, l2: float) -> np.ndarray:
+def fit(X: list[np.ndarray], T: list[list[int]], epochs: int, l2: float, hidden: int = 0,
+        seed: int = 0) -> tuple[np.ndarray, dict[str, np.ndarray] | None]:
+    """Linear weights, and with ``hidden`` > 0 the interaction term
+    (:mod:`chatrec.learned`) fitted jointly: ``X @ w + v . tanh(X @ A.T + b)``."""
     import torch
 
+    torch.manual_seed(seed)
     w = torch.zeros(X[0].shape[1], requires_grad=True)
-    opt = torch.optim.Adam([w], lr=0.05)
-    xs = [torch.from_numpy(x) for x in X]
+    params = [w]
+    if hidden:  # torch's default (Kaiming-uniform) initialisation of two linear layers
+        inner, outer = torch.nn.Linear(X[0].shape[1], hidden), torch.nn.Linear(hidden, 1)
+        A, b, v = inner.weight, inner.bias, outer.weight[0]
+        params += [A, b, outer.weight]
+    opt = torch.optim.Adam(params, lr=0.03 if hidden else 0.05)
+    xs = [torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)) for x in X]
     for _ in range(epochs):
         opt.zero_grad()
         loss = torch.zeros(())
         for x, t in zip(xs, T, strict=True):
             s = x @ w
+            if hidden:
+                s = s + torch.tanh(x @ A.T + b) @ v
             loss = loss - (s[t] - torch.logsumexp(s, 0)).mean()
-        loss = loss / len(xs) + l2 * (w ** 2).sum()
+        loss = loss / len(xs) + l2 * sum(((p ** 2).sum() for p in params), torch.zeros(()))
         loss.backward()
         opt.step()
-    return np.asarray(w.detach().numpy(), dtype=np.float64)
+    linear = np.asarray(w.detach().numpy(), dtype=np.float64)
+    if not hidden:
+        return linear, None
+    return linear, {"A": A.detach().numpy(), "b": b.detach().numpy(),
+                    "v": v.detach().numpy().copy()}
+
+
+def collect_all(args: argparse.Namespace) -> tuple[list[np.ndarray], list[list[int]], int]:
+    """ReDial then MovieLens rank points (from the ``--points`` cache when it exists)."""
+    import pickle
+
+    cache = Path(args.points) if args.points else None
+    if cache is not None and cache.exists():
+        with cache.open("rb") as f:
+            got: tuple[list[np.ndarray], list[list[int]], int] = pickle.load(f)
+        print(f"rank points from {cache}", file=sys.stderr)
+        return got
+    X, T = collect(args)
+    n_redial = len(X)
+    if args.ml_users:
+        mx, mt = collect_movielens(args)
+        X, T = X + mx, T + mt
+    if cache is not None:
+        with cache.open("wb") as f:
+            pickle.dump((X, T, n_redial), f)
+    return X, T, n_redial
+
+
+def declare_ranker(path: Path, term: dict[str, object]) -> None:
+    """Write the interaction term; inside a catalog folder, also name it in the manifest."""
+    path.write_text(json.dumps(term) + "\n", encoding="utf-8")
+    manifest_path = path.parent / "catalog.json"
+    if manifest_path.exists():
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        if manifest.get("ranker") != path.name:
+            manifest["ranker"] = path.name
+            manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False,
+                                                sort_keys=True) + "\n", encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -131,25 +183,37 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--ml-users", type=int, default=610,
                     help="MovieLens users whose train-part histories join the fit (0: none)")
-    ap.add_argument("--epochs", type=int, default=150)
+    ap.add_argument("--epochs", type=int, default=200)
     ap.add_argument("--l2", type=float, default=1e-3)
+    ap.add_argument("--hidden", type=int, default=8,
+                    help="hidden units of the interaction term (0: linear weights only)")
     ap.add_argument("--data-dir", default=default_data_dir())
-    ap.add_argument("--json", default=None, help="write the weights here")
+    ap.add_argument("--json", default=None, help="write the fit (weights, term, counts) here")
+    ap.add_argument("--ranker", default=None,
+                    help="write the ranker (its linear weights + the term) here, e.g. "
+                    "catalogs/movies/ranker.json, and name it in that catalog's manifest")
+    ap.add_argument("--points", default=None,
+                    help="cache of the collected rank points (.pkl): read if it exists, else "
+                    "written; refits with other options skip the replay")
     args = ap.parse_args(argv)
-    X, T = collect(args)
-    n_redial = len(X)
-    if args.ml_users:
-        mx, mt = collect_movielens(args)
-        X, T = X + mx, T + mt
-    w = fit(X, T, args.epochs, args.l2)
+    X, T, n_redial = collect_all(args)
+    w, term = fit(X, T, args.epochs, args.l2, hidden=args.hidden)
     weights = {f: round(float(v), 2) for f, v in zip(FEATURES, w, strict=True)}
     print(f"{len(X)} rank points with a target in the pool ({n_redial} ReDial, "
           f"{len(X) - n_redial} MovieLens)")
     print(json.dumps(weights, indent=2))
+    inter = None
+    if term is not None:
+        from chatrec.learned import LearnedRanker
+
+        inter = LearnedRanker(features=FEATURES, weights=w.astype(np.float32), **term).to_dict()
+        if args.ranker:
+            declare_ranker(Path(args.ranker), inter)
     if args.json:
-        Path(args.json).write_text(json.dumps({"weights": weights, "points": len(X),
-                                               "redial_points": n_redial, "split": args.split,
-                                               "ml_users": args.ml_users}, indent=2) + "\n")
+        Path(args.json).write_text(json.dumps({
+            "weights": weights, "ranker": inter, "points": len(X),
+            "redial_points": n_redial, "split": args.split, "ml_users": args.ml_users,
+            "hidden": args.hidden, "epochs": args.epochs, "l2": args.l2}, indent=2) + "\n")
     return 0
 
 

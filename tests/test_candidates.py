@@ -293,3 +293,24 @@ def test_deep_features_scale_with_the_history(tiny: tuple[Catalog, MemoryIndex, 
     assert np.allclose(s.column("collab_deep"), depth * s.column("collab"))
     assert np.allclose(s.column("dense_deep"), depth * s.column("dense"))
     assert not s.column("conv_popularity_deep").any()  # no conversation log here
+    assert not s.column("votes").any()  # no votes_field in this catalog
+
+
+def test_votes_feature_is_log_scaled(tmp_path: Path) -> None:
+    folder = write_tiny(tmp_path / "tinymovies")
+    manifest = json.loads((folder / "catalog.json").read_text())
+    manifest["fields"]["votes"] = {"type": "int", "label": "Votes"}
+    manifest["votes_field"] = "votes"
+    (folder / "catalog.json").write_text(json.dumps(manifest))
+    rows = [json.loads(x) for x in (folder / "items.jsonl").read_text().splitlines()]
+    for r in rows:
+        r["meta"]["votes"] = {"1": 9999, "4": 99}.get(r["id"], 0)
+    (folder / "items.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    cat = Catalog.from_folder(folder)
+    g = CandidateGenerator(cat, MemoryIndex(cat), None)  # type: ignore[arg-type]
+    v = g.votes()
+    assert v["1"] == pytest.approx(1.0) and v["4"] == pytest.approx(0.5, abs=0.01)
+    assert v["7"] == 0.0
+    s = g.signals(Preferences(), "")
+    col = dict(zip(s.ids, s.column("votes"), strict=True))
+    assert col["1"] == pytest.approx(1.0) and col["7"] == 0.0

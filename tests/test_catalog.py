@@ -250,6 +250,8 @@ BAD_MANIFESTS: list[tuple[str, dict[str, Any], str]] = [
     ("undeclared display", {"display_fields": ["colour"]}, "'display_fields'"),
     ("popularity not numeric", {"popularity_field": "url"}, "'popularity_field'"),
     ("link not str", {"link_field": "year"}, "'link_field'"),
+    ("votes not numeric", {"votes_field": "url"}, "'votes_field'"),
+    ("votes undeclared", {"votes_field": "tmdb_votes"}, "'votes_field'"),
     ("unknown key", {"colour": "red"}, "'colour'"),
     ("bad item_count", {"item_count": -1}, "'item_count'"),
 ]
@@ -309,6 +311,16 @@ def test_roles(tmp_path: Path) -> None:
     assert cat.popularity("1") == 0.75 and cat.popularity("2") == 0.0
     assert cat.link("1") == "https://example.org/1" and cat.link("2") is None
     assert cat.ratings() is None
+    assert cat.votes("1") == 0.0  # no votes_field declared
+
+
+def test_votes_role(tmp_path: Path) -> None:
+    fields = dict(manifest_dict()["fields"], votes={"type": "int", "label": "Votes"})
+    lines = [row(1, meta={"votes": 120}), row(2, meta={"votes": -3}), row(3)]
+    cat = Catalog.from_folder(write_catalog(tmp_path / "c", lines, fields=fields,
+                                            votes_field="votes"))
+    assert cat.manifest.votes_field == "votes"
+    assert [cat.votes(i) for i in ("1", "2", "3")] == [120.0, 0.0, 0.0]
 
 
 DISPLAY: list[tuple[dict[str, Any], dict[str, str]]] = [

@@ -116,9 +116,10 @@ def test_jsonl_gz_with_arrays_nested_keys_and_int_ids(tmp_path: Path, settings: 
     rows = [
         {"sku": 101, "name": "Trail Runner", "about": "light shoe for muddy trails",
          "cats": ["shoes", "running", "Outdoor"], "specs": {"weight_g": 250, "waterproof": "yes"},
-         "price": "$89.00"},
+         "price": "$89.00", "reviews": 1200},
         {"sku": 102, "name": "City Sneaker", "about": "a comfy everyday sneaker",
-         "cats": ["shoes", "casual"], "specs": {"weight_g": 310, "waterproof": "no"}, "price": 60},
+         "cats": ["shoes", "casual"], "specs": {"weight_g": 310, "waterproof": "no"}, "price": 60,
+         "reviews": 3},
         {"sku": 103, "name": "Rain Jacket", "about": "packable waterproof shell",
          "cats": ["jackets", "outdoor"], "specs": {"weight_g": 180.0, "waterproof": True},
          "price": None},
@@ -130,7 +131,7 @@ def test_jsonl_gz_with_arrays_nested_keys_and_int_ids(tmp_path: Path, settings: 
     rep = add("shop", src, settings=settings, embedder=HashingEmbedder(), id="sku",
               text=["about", "cats"],
               filters={"price": "float:USD", "specs.weight_g": "int:g", "specs.waterproof": "bool"},
-              noun="product")
+              votes="reviews", noun="product")
     assert rep.items == 3
     cat = load_catalog("shop", settings)
     assert list(cat.items) == ["101", "102", "103"]  # ids as strings
@@ -139,6 +140,8 @@ def test_jsonl_gz_with_arrays_nested_keys_and_int_ids(tmp_path: Path, settings: 
     assert cat["103"].meta["specs.waterproof"] is True and "price" not in cat["103"].meta
     assert "outdoor" in cat.vocabulary() and cat.vocabulary()["outdoor"] == 2  # case folded
     assert cat.display_meta(cat["102"])["Price"] == "$60.00"
+    assert cat.manifest.votes_field == "reviews"
+    assert (cat.votes("101"), cat.votes("102"), cat.votes("103")) == (1200.0, 3.0, 0.0)
     _, reply = chat(settings, "shop", "I need waterproof gear for the outdoors")
     assert reply.picks and all(p.item_id in cat for p in reply.picks)
 

@@ -85,6 +85,9 @@ def test_parse_weights_and_presets() -> None:
     p = redial.weight_presets()
     assert p["dense"].collab == 0 and p["collab"].dense == 0 and p["fused"].dense > 0
     assert p["conversations"].comention == 1 and p["conversations"].dense == 0
+    assert p["fused"].learned and not p["linear"].learned and not p["dense"].learned
+    assert redial.parse_weights("learned=0").learned is False
+    assert redial.parse_weights("learned=true").learned is True
 
 
 def test_sample_fixture_is_self_contained() -> None:

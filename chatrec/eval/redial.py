@@ -51,7 +51,8 @@ RERANKED = "fused+llm"
 
 
 def weight_presets() -> dict[str, Weights]:
-    """The ablation: each scorer alone, and the default fusion."""
+    """The ablation: each scorer alone, the linear fusion, and the default (the catalog's
+    learned ranker when it ships one, else the same as ``linear``)."""
     from chatrec.candidates import Weights
 
     return {
@@ -59,6 +60,7 @@ def weight_presets() -> dict[str, Weights]:
         "collab": Weights.only("collab"),
         "popularity": Weights.only("popularity"),
         "conversations": Weights.only("conv_popularity", "comention", "conv_context"),
+        "linear": Weights(learned=False),
         "fused": Weights(),
     }
 
@@ -67,7 +69,7 @@ def parse_weights(spec: str) -> Weights:
     """``"dense=1,collab=0.5"`` -> Weights (unnamed fields keep their defaults)."""
     from chatrec.candidates import Weights
 
-    kw: dict[str, float | int] = {}
+    kw: dict[str, float | int | bool] = {}
     for part in spec.split(","):
         if not part.strip():
             continue
@@ -75,8 +77,9 @@ def parse_weights(spec: str) -> Weights:
         name = name.strip()
         if name not in Weights.__dataclass_fields__:
             raise ValueError(f"unknown weight {name!r}")
-        kw[name] = int(value) if Weights.__dataclass_fields__[name].type in ("int", int) \
-            else float(value)
+        kind = Weights.__dataclass_fields__[name].type
+        kw[name] = int(value) if kind in ("int", int) else \
+            value.strip().lower() in ("1", "true", "yes") if kind in ("bool", bool) else float(value)
     return Weights(**kw)  # type: ignore[arg-type]
 
 
