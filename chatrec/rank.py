@@ -115,7 +115,10 @@ class Grounding:
         # what the item's own terms cover is not another claim ("Massively Multiplayer" is a
         # genre it has, not a claim of the "multi-player" spec)
         rest = _without(norm, sorted((t for t in attrs if len(t) >= 3), key=len, reverse=True))
-        false = {t for t in self.claim_vocab if t not in attrs and _mentions(rest, t)}
+        # a term inside one the item has is true of it ("co-op" of a "local co-op" game)
+        own = " ".join(_normalized_words(t) for t in attrs)
+        false = {t for t in self.claim_vocab
+                 if t not in attrs and _mentions(rest, t) and not _mentions(own, t)}
         if false:
             return False, f"claims {sorted(false)} which the item does not have"
         if not any(_mentions(norm, t) for t in attrs if len(t) >= 3):

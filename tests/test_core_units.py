@@ -209,3 +209,19 @@ def test_grounding_ignores_the_users_own_titles(movies_rec) -> None:  # type: ig
     assert g.grounded(reason, cat.items[taken], profile_titles(p, cat))
     assert not g.grounded("A family film: people who liked Children of Men rate it highly.",
                           cat.items[taken], profile_titles(p, cat))
+
+
+def test_grounding_accepts_a_term_inside_one_the_item_has() -> None:
+    from chatrec.catalog import Catalog
+    from chatrec.rank import Grounding
+
+    cat = Catalog.from_folder(Path(__file__).resolve().parents[1] / "catalogs" / "games")
+    g = Grounding(cat)
+    local = next(it for it in cat if "local co-op" in cat.attributes(it)
+                 and "co-op" not in cat.attributes(it))
+    online = next(it for it in cat if "co-op" not in " ".join(cat.attributes(it))
+                  and "action" in cat.attributes(it))
+    reason = "Action from 2017: matches what you asked for (couch co op)."
+    assert g.grounded(reason, local)  # "co-op" is true of a local co-op game
+    ok, why = g.check(reason, online)
+    assert not ok and "co-op" in why  # ... and still false of a game with no co-op at all
