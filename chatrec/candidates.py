@@ -34,6 +34,21 @@ POPULARITY_FEATURES = ("popularity", "popularity_thin", "votes", "attrs_populari
                        "conv_popularity", "conv_popularity_thin")
 
 
+def novelty_factor(novelty: float) -> float:
+    """``1 - 2 * novelty`` for the profile's knob (0..1): 1 by default, neutral (0) at 0.5,
+    counting against popularity at 1."""
+    return 1.0 - 2.0 * min(1.0, max(0.0, novelty))
+
+
+def for_novelty(weights: np.ndarray, novelty: float) -> np.ndarray:
+    """A copy of ``weights`` (``FEATURES`` order) with the popularity features scaled by
+    :func:`novelty_factor`."""
+    v = np.array(weights, dtype=np.float32)
+    for f in POPULARITY_FEATURES:
+        v[FEATURES.index(f)] *= novelty_factor(novelty)
+    return v
+
+
 @dataclass(frozen=True)
 class Weights:
     """How much each feature counts in the fused (linear) score.
@@ -77,13 +92,9 @@ class Weights:
     popular_pool: int = 300  # the most popular items always join the candidate pool
 
     def vector(self, novelty: float = 0.0) -> np.ndarray:
-        """The weights in ``FEATURES`` order. ``novelty`` (the profile's knob, 0..1) scales the
-        popularity features by ``1 - 2 * novelty``: neutral at 0.5, counting against at 1."""
-        v = np.array([getattr(self, f) for f in FEATURES], dtype=np.float32)
-        if novelty > 0:
-            for f in POPULARITY_FEATURES:
-                v[FEATURES.index(f)] *= 1.0 - 2.0 * min(1.0, novelty)
-        return v
+        """The weights in ``FEATURES`` order, with the novelty knob applied (:func:`for_novelty`)."""
+        return for_novelty(np.array([getattr(self, f) for f in FEATURES], dtype=np.float32),
+                           novelty)
 
     @classmethod
     def only(cls, *names: str) -> Weights:
@@ -387,7 +398,10 @@ class CandidateGenerator:
         w = self.weights
         ranker = self.learned()
         if ranker is not None:
-            fused = ranker.score(s.X, prefs.novelty, POPULARITY_FEATURES)
+            # the knob scales the ranker's popularity weights; its term, fitted at the
+            # default, fades by the same factor (off from 0.5)
+            fade = max(0.0, novelty_factor(prefs.novelty))
+            fused = s.X @ for_novelty(ranker.weights, prefs.novelty) + fade * ranker.term(s.X)
         else:
             wv = w.vector(prefs.novelty)
             if self.collab is None:  # no ratings: attribute similarity is the item-item view

@@ -594,24 +594,22 @@ class Catalog:
             return self._field_vocab[field]
 
     # --- roles ------------------------------------------------------------------------
+    def _number(self, item_id: str, field: str | None) -> float | None:
+        """``meta[field]`` when it is a number (not a bool), else None."""
+        v = self[item_id].meta.get(field) if field else None
+        return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
     def popularity(self, item_id: str) -> float:
         """``meta[popularity_field]`` (0..1 in the shipped catalogs), or 0.0 when unknown."""
-        f = self.manifest.popularity_field
-        v = self[item_id].meta.get(f) if f else None
-        return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else 0.0
+        return self._number(item_id, self.manifest.popularity_field) or 0.0
 
     def rating(self, item_id: str) -> float | None:
         """``meta[rating_field]``, or None."""
-        f = self.manifest.rating_field
-        v = self[item_id].meta.get(f) if f else None
-        return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+        return self._number(item_id, self.manifest.rating_field)
 
     def votes(self, item_id: str) -> float:
         """``meta[votes_field]`` (a count, 0 or more), or 0.0 when unknown."""
-        f = self.manifest.votes_field
-        v = self[item_id].meta.get(f) if f else None
-        return max(0.0, float(v)) if isinstance(v, (int, float)) and not isinstance(v, bool) \
-            else 0.0
+        return max(0.0, self._number(item_id, self.manifest.votes_field) or 0.0)
 
     def link(self, item_id: str) -> str | None:
         """``meta[link_field]`` (a URL), or None."""

@@ -51,20 +51,10 @@ class LearnedRanker:
             return np.zeros(0, dtype=np.float32)
         return (np.tanh(X @ self.A.T + self.b) @ self.v).astype(np.float32)
 
-    def score(self, X: np.ndarray, novelty: float = 0.0,
-              popularity_features: tuple[str, ...] = ()) -> np.ndarray:
-        """The fitted score; with ``novelty`` > 0 the named popularity features are scaled by
-        ``1 - 2 * novelty`` and the term fades by ``max(0, 1 - 2 * novelty)``."""
-        w = self.weights.copy()
-        factor = 1.0 - 2.0 * min(1.0, max(0.0, novelty))
-        if factor != 1.0:
-            for name in popularity_features:
-                if name in self.features:
-                    w[self.features.index(name)] *= factor
-        out = (X @ w).astype(np.float32)
-        if factor > 0:
-            out = out + factor * self.term(X)
-        return out
+    def score(self, X: np.ndarray) -> np.ndarray:
+        """The fitted score (the generator applies the novelty knob, see
+        ``CandidateGenerator.generate``)."""
+        return (X @ self.weights).astype(np.float32) + self.term(X)
 
     def to_dict(self) -> dict[str, Any]:
         return {"features": list(self.features),

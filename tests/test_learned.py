@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from chatrec.candidates import FEATURES, POPULARITY_FEATURES, CandidateGenerator, Weights
+from chatrec.candidates import FEATURES, CandidateGenerator, Weights, for_novelty, novelty_factor
 from chatrec.catalog import Catalog
 from chatrec.errors import CatalogError
 from chatrec.learned import LearnedRanker, for_catalog
@@ -39,9 +39,6 @@ def test_score_is_linear_plus_v_dot_tanh() -> None:
     term = 2.0 * np.tanh(X[:, 0] + 0.5)
     assert np.allclose(r.term(X), term)
     assert np.allclose(r.score(X), X[:, POP] + term)
-    # novelty: popularity scaled by 1 - 2n, the term faded by the same factor (off from 0.5)
-    assert np.allclose(r.score(X, 0.25, POPULARITY_FEATURES), 0.5 * X[:, POP] + 0.5 * term)
-    assert np.allclose(r.score(X, 1.0, POPULARITY_FEATURES), -X[:, POP])
     assert r.term(X[:0]).shape == (0,)
     again = LearnedRanker.from_dict(r.to_dict(), source="x", features=FEATURES)
     assert np.allclose(again.score(X), r.score(X))
@@ -59,6 +56,15 @@ def test_bad_files_say_the_fix(over: dict[str, Any], message: str) -> None:
     with pytest.raises(CatalogError, match=message) as ei:
         LearnedRanker.from_dict(ranker_dict(**over), source="/c/ranker.json", features=FEATURES)
     assert "/c/ranker.json" in str(ei.value)
+
+
+def test_novelty_scales_popularity_weights_only() -> None:
+    w = np.ones(len(FEATURES), dtype=np.float32)
+    assert (novelty_factor(0.0), novelty_factor(0.25), novelty_factor(0.5),
+            novelty_factor(1.0), novelty_factor(3.0)) == (1.0, 0.5, 0.0, -1.0, -1.0)
+    v = for_novelty(w, 1.0)
+    assert v[POP] == -1.0 and v[FEATURES.index("dense")] == 1.0 and w[POP] == 1.0  # a copy
+    assert np.array_equal(Weights().vector(0.25), for_novelty(Weights().vector(), 0.25))
 
 
 def with_ranker(folder: Path, ranker: dict[str, Any] | None) -> Catalog:
