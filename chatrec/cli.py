@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -16,9 +15,9 @@ HELP_CHAT = """Commands: /profile  /like N  /dislike N  /seen N  /forget WORD  /
 
 def cmd_index(args: argparse.Namespace) -> int:
     from chatrec.catalog import list_catalogs, load_catalog
-    from chatrec.embed import MiniLMEmbedder
-    from chatrec.index import VectorIndex
     from chatrec.progress import tqdm_progress
+    from chatrec.retrieve.embed import MiniLMEmbedder
+    from chatrec.retrieve.index import VectorIndex
     from chatrec.settings import Settings
 
     settings = Settings.load()
@@ -118,8 +117,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     except ImportError:
         ok = False
         print("FAIL llama-cpp-python is not installed (make setup)")
-    from chatrec.embed import default_model_path
     from chatrec.prompts import load_prompts
+    from chatrec.retrieve.embed import default_model_path
     from chatrec.settings import Settings
 
     s = Settings.load()
@@ -141,7 +140,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_sessions(args: argparse.Namespace) -> int:
     from chatrec.settings import Settings
-    from chatrec.store_sql import open_store
+    from chatrec.store import open_store
 
     store = open_store(Settings.load())
     for sid, cat, updated in store.list_sessions(args.limit):
@@ -177,14 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ss = sub.add_parser("sessions", help="list stored sessions")
     ss.add_argument("--limit", type=int, default=20)
     ss.set_defaults(func=cmd_sessions)
-    from chatrec.catalog_cli import add_catalog_parser
+    from chatrec.importer.cli import add_catalog_parser, run
 
     add_catalog_parser(sub)  # catalog add|update|list|info|remove (docs/own-catalog.md)
-    args = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
-    try:
-        return int(args.func(args))
-    except ChatrecError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    return run(p.parse_args(argv))

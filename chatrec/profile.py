@@ -143,11 +143,6 @@ class Preferences:
         self.novelty = min(1.0, max(0.0, float(value)))
 
     @property
-    def is_empty(self) -> bool:
-        return not (self.liked_items or self.liked_attrs or self.disliked_items
-                    or self.disliked_attrs or self.constraints or self.anchor)
-
-    @property
     def has_positive_signal(self) -> bool:
         return bool(self.liked_items or self.liked_attrs or self.anchor or self.constraints)
 

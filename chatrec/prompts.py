@@ -19,8 +19,6 @@ REQUIRED: dict[str, frozenset[str]] = {
     "rank_user": frozenset({"profile", "request", "candidates", "n"}),
     "order_system": frozenset({"noun_plural", "n"}),
     "order_user": frozenset({"profile", "request", "candidates", "n"}),
-    "answer_system": frozenset({"noun"}),
-    "answer_user": frozenset({"profile", "item", "question"}),
     "extract_system": frozenset({"noun", "fields"}),
     "extract_user": frozenset({"message"}),
 }

@@ -1,35 +1,42 @@
-"""The entry point of the Python API.
+"""The entry point of the Python API: builds the parts of a turn and opens sessions.
 
 >>> rec = Recommender(catalog="movies", backend="local")
 >>> s = rec.session()
 >>> reply = s.send("I loved Interstellar, nothing with horror")
+
+Every part a test or an evaluation swaps is a constructor argument (``llm=``, ``store=``,
+``embedder=``, ``generator=``, ``collab=``) or a temporary :meth:`Recommender.override`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
-import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from chatrec.candidates import CandidateGenerator
 from chatrec.catalog import Catalog, load_catalog
-from chatrec.collab import CollaborativeModel
-from chatrec.embed import Embedder, MiniLMEmbedder
 from chatrec.errors import BackendError, SessionError
-from chatrec.index import VectorIndex
-from chatrec.llm.base import LLMBackend, Message, large_local_model
+from chatrec.llm import build_backend
+from chatrec.llm.base import LLMBackend
 from chatrec.profile import Preferences
 from chatrec.prompts import load_prompts
-from chatrec.rank import Ranker, describe_item
-from chatrec.session import Session
+from chatrec.rank.answers import Answerer
+from chatrec.rank.ranker import Ranker
+from chatrec.retrieve.candidates import CandidateGenerator, Weights
+from chatrec.retrieve.collab import CollaborativeModel
+from chatrec.retrieve.conversations import ConversationModel
+from chatrec.retrieve.embed import Embedder, MiniLMEmbedder
+from chatrec.retrieve.index import VectorIndex
+from chatrec.session import Session, SessionLocks
 from chatrec.settings import Settings
-from chatrec.store import SessionStore
+from chatrec.store import SessionStore, open_store
+from chatrec.turn import TurnPipeline
+from chatrec.understand import Understander
 
-if TYPE_CHECKING:
-    from chatrec.understand import Understanding
-
+_KEEP = object()  # "not given" for override()
 log = logging.getLogger(__name__)
 
 
@@ -39,36 +46,85 @@ class Recommender:
     def __init__(self, catalog: str = "movies", backend: str | None = None, *,
                  settings: Settings | None = None, embedder: Embedder | None = None,
                  store: SessionStore | None = None, llm: LLMBackend | None = None,
+                 collab: CollaborativeModel | object | None = _KEEP,
+                 generator: CandidateGenerator | None = None,
                  **overrides: Any) -> None:
+        """``llm``: use this backend object (a test double, a configured client) instead of
+        ``backend``; with ``settings.use_llm`` False no backend is used at all. ``collab``: a
+        collaborative model instead of the catalog's own (None: none). ``generator``: a
+        candidate generator instead of the default one."""
         base = settings or Settings.load(**overrides)
         self.settings = base.replace(catalog=catalog, backend=backend or base.backend)
         self.catalog: Catalog = load_catalog(self.settings.catalog, self.settings)
         self.embedder = embedder or MiniLMEmbedder()
         self.index = VectorIndex.open(self.catalog, self.embedder, self.settings)
-        self.collab = CollaborativeModel.from_catalog(self.catalog)
-        from chatrec.conversations import ConversationModel
-
+        self.collab: CollaborativeModel | None = (
+            CollaborativeModel.from_catalog(self.catalog) if collab is _KEEP
+            else collab)  # type: ignore[assignment]
         self.conversations = ConversationModel.from_catalog(
             self.catalog, self.embedder, Path(self.settings.data_dir) / "cache")
-        self.generator = CandidateGenerator(self.catalog, self.index, self.collab,
-                                            retrieve_k=self.settings.retrieve_k,
-                                            conversations=self.conversations)
-        self.prompts = load_prompts(self.settings.prompts_dir)
-        self.ranker = Ranker(self.catalog, self.prompts)
-        from chatrec.understand import Understander
+        self.store: SessionStore = store if store is not None else open_store(self.settings)
+        prompts = load_prompts(self.settings.prompts_dir)
+        self.llm: LLMBackend | None = build_backend(self.settings, primary=llm)
+        self.pipeline = TurnPipeline(
+            catalog=self.catalog, settings=self.settings,
+            understander=Understander(self.catalog),
+            generator=generator or self.make_generator(),
+            ranker=Ranker(self.catalog, prompts, llm_reasons=self.settings.llm_reasons),
+            answers=Answerer(self.catalog, self.collab),
+            prompts=prompts, llm=self.llm)
+        self._locks = SessionLocks()
 
-        self.understander = Understander(self.catalog)
-        if store is None:  # SQLite under the data dir, or database_url (e.g. PostgreSQL)
-            from chatrec.store_sql import open_store
+    # --- parts ----------------------------------------------------------------------
+    @property
+    def generator(self) -> CandidateGenerator:
+        """The candidate generator turns use now."""
+        return self.pipeline.generator
 
-            store = open_store(self.settings)
-        self.store: SessionStore = store
-        self._llm = llm
-        self._llm_error: str | None = None
-        self._fallback: LLMBackend | None = None
-        self._llm_lock = threading.Lock()
-        self._session_locks: dict[str, threading.RLock] = {}
-        self._session_locks_guard = threading.Lock()
+    @property
+    def ranker(self) -> Ranker:
+        return self.pipeline.ranker
+
+    @property
+    def understander(self) -> Understander:
+        return self.pipeline.understander
+
+    def make_generator(self, *, weights: Weights | None = None,
+                       collab: CollaborativeModel | object | None = _KEEP,
+                       conversations: ConversationModel | object | None = _KEEP
+                       ) -> CandidateGenerator:
+        """A new candidate generator over this recommender's index: its own collaborative
+        model and conversation log unless others are given (None: without one)."""
+        return CandidateGenerator(
+            self.catalog, self.index,
+            self.collab if collab is _KEEP else collab,  # type: ignore[arg-type]
+            weights=weights, retrieve_k=self.settings.retrieve_k,
+            conversations=(self.conversations if conversations is _KEEP
+                           else conversations))  # type: ignore[arg-type]
+
+    @contextlib.contextmanager
+    def override(self, *, generator: CandidateGenerator | None = None,
+                 collab: CollaborativeModel | object | None = _KEEP,
+                 llm: LLMBackend | object | None = _KEEP) -> Iterator[Recommender]:
+        """Swap parts for the duration of a ``with`` block, for every session of this
+        recommender (evaluations, tests); not meant to run beside live traffic.
+
+        ``collab``: a collaborative model for candidates and predicted fit (the generator is
+        rebuilt with it unless ``generator`` is given too)."""
+        p = self.pipeline
+        saved = (p.generator, p.answers, p.llm, self.collab, self.llm)
+        try:
+            if collab is not _KEEP:
+                self.collab = collab  # type: ignore[assignment]
+                p.answers = Answerer(self.catalog, self.collab)
+                p.generator = self.make_generator()
+            if generator is not None:
+                p.generator = generator
+            if llm is not _KEEP:
+                self.llm = p.llm = llm  # type: ignore[assignment]
+            yield self
+        finally:
+            p.generator, p.answers, p.llm, self.collab, self.llm = saved
 
     # --- sessions -------------------------------------------------------------------
     def session(self, session_id: str | None = None) -> Session:
@@ -77,7 +133,7 @@ class Recommender:
             sid = secrets.token_urlsafe(24)  # 192 bits
             prefs = Preferences()
             self.store.create(sid, self.catalog.name, {"prefs": prefs.to_dict(), "turn": 0})
-            return Session(self, sid, prefs, [], 0)
+            return Session(self.pipeline, self.store, self._locks, sid, prefs, [], 0)
         rec = self.store.load(session_id)
         if rec is None:
             raise SessionError(f"no session with id {session_id!r} (it may have been made with "
@@ -86,147 +142,18 @@ class Recommender:
             raise SessionError(f"session {session_id!r} belongs to the {rec.catalog!r} catalog; "
                                f"open it with Recommender(catalog={rec.catalog!r})")
         prefs = Preferences.from_dict(rec.state.get("prefs", {}))
-        return Session(self, session_id, prefs, rec.turns, int(rec.state.get("turn", 0)))
+        return Session(self.pipeline, self.store, self._locks, session_id, prefs, rec.turns,
+                       int(rec.state.get("turn", 0)))
 
-    def session_lock(self, session_id: str) -> threading.RLock:
-        """The lock that serialises changes to one session within this process."""
-        with self._session_locks_guard:
-            lock = self._session_locks.get(session_id)
-            if lock is None:
-                lock = self._session_locks[session_id] = threading.RLock()
-            return lock
+    def warm(self) -> None:
+        """Load now what the first turn would load (the local model), so the first reply costs
+        what a later one does. A backend that cannot work is reported by the turns."""
+        if self.llm is not None:
+            try:
+                self.llm.warm()
+            except BackendError as e:
+                log.warning("the language model is not ready: %s", e)
 
-    # --- the LLM ----------------------------------------------------------------------
-    def understand(self, text: str, prefs: Preferences, turn: int) -> Understanding:
-        """The deterministic reading of ``text``; with a capable backend (settings.llm_extract),
-        the LLM extractor's catalog-checked additions merged under it (never over it)."""
-        u = self.understander.parse(text, prefs, turn)
-        if not self.settings.use_llm or self.settings.llm_extract == "off":
-            return u
-        try:
-            backend = self.llm()
-        except BackendError:
-            return u
-        from chatrec.understand.llm_extract import refine, should_extract
-
-        if not should_extract(backend, self.settings.llm_extract):
-            return u
-        return refine(u, backend, text, prefs, self.catalog, self.prompts,
-                      titles=self.understander.titles, turn=turn)
-
-    @property
-    def backend_name(self) -> str:
-        return self.settings.backend
-
-    def llm(self) -> LLMBackend:
-        """The configured backend, created on first use. Raises BackendError with the fix."""
-        with self._llm_lock:
-            if self._llm is None:
-                from chatrec.llm import create_backend
-
-                self._llm = create_backend(self.settings.backend, self.settings)
-            return self._llm
-
-    def llm_writes_reasons(self, backend: LLMBackend) -> bool:
-        """Whether to ask this backend for reasons, or only for an order (settings.llm_reasons)."""
-        mode = self.settings.llm_reasons
-        if mode != "auto":
-            return mode == "on"
-        large = large_local_model(backend)
-        return True if large is None else large
-
-    def fallback_llm(self) -> LLMBackend | None:
-        """The configured fallback backend (settings.fallback_backend), or None."""
-        fb = self.settings.fallback_backend
-        if not fb or fb == self.settings.backend or not self.settings.use_llm:
-            return None
-        with self._llm_lock:
-            if self._fallback is None:
-                from chatrec.llm import create_backend
-
-                try:
-                    self._fallback = create_backend(fb, self.settings)
-                except BackendError as e:
-                    log.warning("fallback backend %s unavailable: %s", fb, e)
-                    return None
-            return self._fallback
-
-    def backend_for_turn(self) -> tuple[LLMBackend | None, str | None]:
-        """The backend to use now, or None with a note saying why the code ranks alone."""
-        if not self.settings.use_llm:
-            return None, None
-        try:
-            return self.llm(), None
-        except BackendError as e:
-            fb = self.settings.fallback_backend
-            if fb and fb != self.settings.backend:
-                try:
-                    from chatrec.llm import create_backend
-
-                    with self._llm_lock:
-                        self._llm = create_backend(fb, self.settings)
-                    return self._llm, f"({self.settings.backend} is unavailable: using {fb}.)"
-                except BackendError as e2:
-                    log.warning("fallback backend failed too: %s", e2)
-            return None, f"(The language model is unavailable: {e}. Ranking without it.)"
-
-    # --- questions about one item ----------------------------------------------------
     def predict_fit(self, item_id: str, prefs: Preferences) -> float | None:
-        """A 1-5 estimate of how much this user would like the item."""
-        item = self.catalog.get(item_id)
-        if item is None:
-            return None
-        base: float | None = None
-        if self.collab is not None:
-            base = self.collab.predict_rating(item_id, list(prefs.liked_items),
-                                              list(prefs.disliked_items))
-        if base is None:
-            rf = self.catalog.manifest.rating_field
-            v = item.meta.get(rf) if rf else None
-            base = float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else 3.0
-        attrs = self.catalog.attributes(item)
-        base += 0.3 * len(attrs & set(prefs.liked_attrs))
-        base -= 1.0 * len(attrs & set(prefs.disliked_attrs))
-        return max(1.0, min(5.0, base))
-
-    def answer_about(self, u: Understanding, prefs: Preferences, question: str) -> str:
-        """Answer "would I like X?", "what is #2 about?" or "why that one?" from catalog data."""
-        item_id = u.question_item or (prefs.last_picks[0] if prefs.last_picks else None)
-        item = self.catalog.get(item_id) if item_id else None
-        if item is None:
-            return "I don't know that title; it isn't in this catalog."
-        facts = describe_item(item, self.catalog, max_terms=8)
-        overview = item.meta.get("overview")
-        fit = self.predict_fit(item.id, prefs)
-        attrs = self.catalog.attributes(item)
-        good = sorted(attrs & set(prefs.liked_attrs))
-        bad = sorted(attrs & set(prefs.disliked_attrs))
-        parts = [f"{item.display_title}: {facts}."]
-        if isinstance(overview, str) and overview:
-            parts.append(overview if len(overview) < 400 else overview[:397] + "…")
-        if fit is not None and prefs.has_positive_signal:
-            verdict = "likely a good fit" if fit >= 3.7 else (
-                "maybe" if fit >= 3.0 else "probably not for you")
-            line = f"Predicted fit for you: {fit:.1f}/5 ({verdict})"
-            if good:
-                line += f"; it has {', '.join(good)} which you like"
-            if bad:
-                line += f"; but it has {', '.join(bad)} which you said you don't want"
-            parts.append(line + ".")
-        return " ".join(parts)
-
-    def ask_llm_about(self, item_id: str, question: str, prefs: Preferences) -> str | None:
-        """Let the backend phrase an answer from the item's facts (None if it fails)."""
-        item = self.catalog.get(item_id)
-        if item is None:
-            return None
-        try:
-            llm = self.llm()
-            msgs = [Message("system", self.prompts["answer_system"].render(
-                        noun=self.catalog.manifest.noun)),
-                    Message("user", self.prompts["answer_user"].render(
-                        profile=prefs.describe(), item=describe_item(item, self.catalog, 8),
-                        question=question[:300]))]
-            return "".join(llm.stream_text(msgs, max_tokens=80)).strip() or None
-        except BackendError:
-            return None
+        """A 1-5 estimate of how much a user with ``prefs`` would like the item."""
+        return self.pipeline.answers.predict_fit(item_id, prefs)

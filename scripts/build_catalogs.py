@@ -43,7 +43,7 @@ DEFAULT_DATA = REPO_DIR.parent / "shared" / "data"
 DEFAULT_OUT = REPO_DIR / "catalogs"
 
 MAX_TEXT_CHARS = 1200
-RANKER_FILE = "ranker.json"  # the movies' learned ranker (chatrec.learned)
+RANKER_FILE = "ranker.json"  # the movies' learned ranker (chatrec.retrieve.learned)
 TEXT_KEYWORDS = 12
 TEXT_TAGS = 10
 MAX_MOVIE_TAGS = 25

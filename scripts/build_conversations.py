@@ -31,9 +31,9 @@ SOURCE = "ReDial (Li et al., NeurIPS 2018), CC BY 4.0: https://redialdata.github
 
 def build_conversations(data: Path, catalog_dir: Path) -> dict[str, Any]:
     from chatrec.catalog import Catalog
-    from chatrec.conversations import write_shipped_vectors
-    from chatrec.embed import MiniLMEmbedder
     from chatrec.eval import redial
+    from chatrec.retrieve.conversations import write_shipped_vectors
+    from chatrec.retrieve.embed import MiniLMEmbedder
     from chatrec.understand.titles import TitleIndex
 
     src = data / "redial-dev"

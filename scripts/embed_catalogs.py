@@ -23,7 +23,7 @@ sys.path.insert(0, str(REPO))
 
 def main() -> int:
     from chatrec.catalog import list_catalogs, load_catalog
-    from chatrec.embed import MiniLMEmbedder, write_shipped_embeddings
+    from chatrec.retrieve.embed import MiniLMEmbedder, write_shipped_embeddings
     from chatrec.settings import Settings
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])

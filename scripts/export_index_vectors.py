@@ -16,8 +16,8 @@ sys.path.insert(0, str(REPO))
 
 def main() -> int:
     from chatrec.catalog import load_catalog
-    from chatrec.embed import MiniLMEmbedder, write_shipped_embeddings
-    from chatrec.index import VectorIndex
+    from chatrec.retrieve.embed import MiniLMEmbedder, write_shipped_embeddings
+    from chatrec.retrieve.index import VectorIndex
     from chatrec.settings import Settings
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])

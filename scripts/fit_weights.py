@@ -1,5 +1,5 @@
-"""Fit the candidate generator's fusion weights (chatrec.candidates.Weights) and the movies'
-learned ranker (chatrec.learned) on ReDial and MovieLens histories.
+"""Fit the candidate generator's fusion weights (chatrec.retrieve.candidates.Weights) and the movies'
+learned ranker (chatrec.retrieve.learned) on ReDial and MovieLens histories.
 
     python scripts/fit_weights.py --dialogues ../shared/data/redial-dev/valid_data.jsonl \\
         --mentions ../shared/data/redial-dev/movies_with_mentions.csv --split tune \\
@@ -82,8 +82,8 @@ def collect_movielens(args: argparse.Namespace) -> tuple[list[np.ndarray], list[
     train = rows.take(offline.time_split(rows))
     inner = offline.time_split(train)
     hist, later = train.take(inner), train.take(~inner)
-    offline.plug_collab(rec, offline.fit_collab(rec, hist))
-    by_hist, by_later = offline._group(hist), offline._group(later)
+    by_hist, by_later = offline.group_by_user(hist), offline.group_by_user(later)
+    rec = make_recommender("movies", "fake", args.data_dir, collab=offline.fit_collab(rec, hist))
     gen = rec.generator
     X: list[np.ndarray] = []
     T: list[list[int]] = []
@@ -108,7 +108,7 @@ def collect_movielens(args: argparse.Namespace) -> tuple[list[np.ndarray], list[
 def fit(X: list[np.ndarray], T: list[list[int]], epochs: int, l2: float, hidden: int = 0,
         seed: int = 0) -> tuple[np.ndarray, dict[str, np.ndarray] | None]:
     """Linear weights, and with ``hidden`` > 0 the interaction term
-    (:mod:`chatrec.learned`) fitted jointly: ``X @ w + v . tanh(X @ A.T + b)``."""
+    (:mod:`chatrec.retrieve.learned`) fitted jointly: ``X @ w + v . tanh(X @ A.T + b)``."""
     import torch
 
     torch.manual_seed(seed)
@@ -172,8 +172,8 @@ def declare_ranker(path: Path, term: dict[str, object]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from chatrec.candidates import FEATURES
     from chatrec.eval.common import default_data_dir
+    from chatrec.retrieve.candidates import FEATURES
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--dialogues", required=True)
@@ -204,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(weights, indent=2))
     inter = None
     if term is not None:
-        from chatrec.learned import LearnedRanker
+        from chatrec.retrieve.learned import LearnedRanker
 
         inter = LearnedRanker(features=FEATURES, weights=w.astype(np.float32), **term).to_dict()
         if args.ranker:

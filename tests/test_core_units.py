@@ -1,19 +1,16 @@
-"""Fast unit tests of settings, prompts, profile, filters, store and the pick parser."""
+"""Fast unit tests of settings, prompts, profile and filters."""
 
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
 
 import pytest
 
-from chatrec.errors import ConfigError, PromptError, SessionError
+from chatrec.errors import ConfigError, PromptError
 from chatrec.profile import Constraint, Preferences
 from chatrec.prompts import REQUIRED, load_prompt, load_prompts, variables_of
-from chatrec.rank import PickStreamParser, clean_reason, pick_schema
 from chatrec.settings import REPO_DIR, Settings
-from chatrec.store import MemoryStore, SQLiteStore, TurnRecord
 from chatrec.types import Item
 
 # --- settings -----------------------------------------------------------------------------
@@ -109,119 +106,3 @@ def test_preferences_roundtrip_and_describe() -> None:
     q.like_attr("horror", 2)
     assert "horror" in q.liked_attrs and "horror" not in q.disliked_attrs
     assert {"1", "2", "109487"} <= q.excluded_ids()
-
-
-# --- reasons and the streaming pick parser ------------------------------------------------------
-
-
-@pytest.mark.parametrize("raw,want", [
-    ("  A <b>bold</b> pick  ", "A bold pick"),
-    ("see https://evil.example/x now", "see now"),
-    ("[click](http://x.y) here", "click here"),
-    ("line\x00one\nline two", "line one line two"),
-])
-def test_clean_reason(raw: str, want: str) -> None:
-    assert clean_reason(raw) == want
-
-
-def test_clean_reason_caps_length() -> None:
-    assert len(clean_reason("word " * 200)) <= 200
-
-
-def test_pick_stream_parser_yields_objects_as_they_close() -> None:
-    text = '{"picks": [{"id": "1", "reason": "a, b {x}"}, {"id": "2", "reason": "c"}]}'
-    p = PickStreamParser()
-    got = []
-    for ch in text:
-        got.extend(p.feed(ch))
-    assert [g["id"] for g in got] == ["1", "2"]
-
-
-def test_pick_schema_enumerates_ids() -> None:
-    s = pick_schema(["a", "b", "c"], 2)
-    item = s["properties"]["picks"]["items"]
-    assert item["properties"]["id"]["enum"] == ["a", "b", "c"]
-    assert s["properties"]["picks"]["minItems"] == 2
-
-
-# --- session store ------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("kind", ["sqlite", "memory"])
-def test_store_roundtrip(kind: str, tmp_path: Path) -> None:
-    store = SQLiteStore(tmp_path / "s.db") if kind == "sqlite" else MemoryStore()
-    store.create("abc", "movies", {"turn": 0})
-    store.append("abc", {"turn": 1}, [TurnRecord(0, "user", "hi"),
-                                      TurnRecord(1, "assistant", "hello", {"text": "hello"})])
-    rec = store.load("abc")
-    assert rec is not None and rec.state == {"turn": 1}
-    assert [t.role for t in rec.turns] == ["user", "assistant"]
-    assert rec.turns[1].reply == {"text": "hello"}
-    assert store.load("nope") is None
-    with pytest.raises(SessionError):
-        store.append("nope", {}, [])
-
-
-def test_sqlite_store_survives_reopen_and_threads(tmp_path: Path) -> None:
-    path = tmp_path / "s.db"
-    store = SQLiteStore(path)
-    for n in range(8):
-        store.create(f"s{n}", "movies", {"turn": 0})
-
-    def work(n: int) -> None:
-        for k in range(20):
-            store.append(f"s{n}", {"turn": k + 1}, [TurnRecord(k, "user", f"{n}-{k}")])
-
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    again = SQLiteStore(path)
-    for n in range(8):
-        rec = again.load(f"s{n}")
-        assert rec is not None and rec.state["turn"] == 20
-        assert [t.text for t in rec.turns] == [f"{n}-{k}" for k in range(20)]
-
-
-def test_order_only_schema_and_parser() -> None:
-    s = pick_schema(["a", "b", "c"], 2, reasons=False)
-    assert s["properties"]["picks"]["items"] == {"type": "string", "enum": ["a", "b", "c"]}
-    p = PickStreamParser()
-    got = []
-    for ch in '{"picks": ["b", "a"]}':
-        got.extend(p.feed(ch))
-    assert got == [{"id": "b", "reason": None}, {"id": "a", "reason": None}]
-
-
-def test_grounding_ignores_the_users_own_titles(movies_rec) -> None:  # type: ignore[no-untyped-def]
-    from chatrec.profile import Preferences
-    from chatrec.rank import profile_titles
-
-    cat = movies_rec.catalog
-    g = movies_rec.ranker.grounding
-    children = next(i for i, it in cat.items.items() if it.title == "Children of Men")
-    taken = next(i for i, it in cat.items.items() if it.title == "Taken")
-    reason = "Action, Crime from 2008: people who liked Children of Men rate it highly."
-    assert not g.grounded(reason, cat.items[taken])  # "children" reads as a family claim
-    p = Preferences()
-    p.like_item(children, cat.items[children].display_title, 1)
-    assert g.grounded(reason, cat.items[taken], profile_titles(p, cat))
-    assert not g.grounded("A family film: people who liked Children of Men rate it highly.",
-                          cat.items[taken], profile_titles(p, cat))
-
-
-def test_grounding_accepts_a_term_inside_one_the_item_has() -> None:
-    from chatrec.catalog import Catalog
-    from chatrec.rank import Grounding
-
-    cat = Catalog.from_folder(Path(__file__).resolve().parents[1] / "catalogs" / "games")
-    g = Grounding(cat)
-    local = next(it for it in cat if "local co-op" in cat.attributes(it)
-                 and "co-op" not in cat.attributes(it))
-    online = next(it for it in cat if "co-op" not in " ".join(cat.attributes(it))
-                  and "action" in cat.attributes(it))
-    reason = "Action from 2017: matches what you asked for (couch co op)."
-    assert g.grounded(reason, local)  # "co-op" is true of a local co-op game
-    ok, why = g.check(reason, online)
-    assert not ok and "co-op" in why  # ... and still false of a game with no co-op at all

@@ -1,5 +1,5 @@
-"""Deployment: sessions in PostgreSQL (SQLStore), the index on a Chroma server, and two app
-processes continuing one conversation.
+"""Deployment: the index on a Chroma server, and two app processes continuing one conversation
+through sessions in PostgreSQL (the store alone is tested in tests/store/).
 
 Real servers on loopback only: a ``chroma run`` started here (module-scoped, its data kept under
 the shared test dir so the movies index is built once), and a PostgreSQL from
@@ -11,10 +11,7 @@ with the reason; everything else still runs.
 from __future__ import annotations
 
 import os
-import secrets
 import subprocess
-import sys
-import textwrap
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,8 +22,7 @@ import pytest
 from chatrec.errors import ConfigError, SessionError
 from chatrec.eval.bench_deploy import free_port, get_json, post_json, start_app, start_chroma, stop, wait_http
 from chatrec.settings import Settings
-from chatrec.store import SQLiteStore, TurnRecord
-from chatrec.store_sql import SQLStore, open_store
+from chatrec.store import SQLStore
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_PG = "postgresql://chatrec:chatrec@127.0.0.1:5432/chatrec_test"
@@ -89,29 +85,15 @@ def chroma_url(shared_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) 
 def movies_on_server(chroma_url: str, shared_data_dir: Path) -> Any:
     """The movies index opened (built on first use, from the shipped vectors) on the server."""
     from chatrec.catalog import load_catalog
-    from chatrec.embed import MiniLMEmbedder
-    from chatrec.index import VectorIndex
+    from chatrec.retrieve.embed import MiniLMEmbedder
+    from chatrec.retrieve.index import VectorIndex
 
     s = Settings.load(env={}, data_dir=str(shared_data_dir), chroma_url=chroma_url)
     cat = load_catalog("movies", s)
     return VectorIndex.open(cat, MiniLMEmbedder(), s)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def sql_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SQLStore]:
-    if request.param == "sqlite":
-        store = SQLStore(f"sqlite:///{tmp_path / 's.sqlite3'}")
-    else:
-        store = SQLStore(request.getfixturevalue("pg_url"))
-    yield store
-    store.close()
-
-
-def _sid() -> str:
-    return "test-" + secrets.token_urlsafe(12)
-
-
-# --- settings and the factory --------------------------------------------------------------
+# --- settings -----------------------------------------------------------------------------
 def test_settings_read_the_deploy_variables() -> None:
     s = Settings.load(env={"CHATREC_CHROMA_URL": "http://chroma:8000",
                            "CHATREC_DATABASE_URL": "postgresql://u:p@db/chatrec"})
@@ -121,161 +103,13 @@ def test_settings_read_the_deploy_variables() -> None:
     assert d.chroma_url is None and d.database_url is None
 
 
-def test_open_store_chooses_by_database_url(tmp_path: Path) -> None:
-    default = open_store(Settings.load(env={}, data_dir=str(tmp_path)))
-    assert isinstance(default, SQLiteStore)
-    assert Path(default.path) == tmp_path / "sessions.sqlite3"
-    default.close()
-    sql = open_store(Settings.load(env={}, data_dir=str(tmp_path),
-                                   database_url=f"sqlite:///{tmp_path / 'other.db'}"))
-    assert isinstance(sql, SQLStore)
-    sql.close()
-
-
-@pytest.mark.parametrize("url", ["mysql://u:p@h/db", "not a url", "postgresql://u:p@"])
-def test_bad_database_urls_say_what_to_do(url: str) -> None:
-    with pytest.raises((ConfigError, SessionError)) as e:
-        SQLStore(url, connect_timeout_s=1)
-    assert "postgresql://" in str(e.value) or "cannot open" in str(e.value)
-    assert ":p@" not in str(e.value)  # the password is never echoed
-
-
-def test_password_is_masked_in_repr() -> None:
-    store = SQLStore("sqlite://")
-    assert "sqlite" in repr(store)
-    store.close()
-    from chatrec.store_sql import normalize_url
-
-    u = normalize_url("postgres://me:secret@db:5432/chatrec")
-    assert u.get_backend_name() == "postgresql"
-    assert "secret" not in u.render_as_string(hide_password=True)
-
-
-# --- the SessionStore contract, on SQLite and PostgreSQL -----------------------------------
-def test_store_round_trip_and_numbering(sql_store: SQLStore) -> None:
-    sid = _sid()
-    sql_store.create(sid, "movies", {"prefs": {}, "turn": 0})
-    turns = [TurnRecord(-1, "user", "hi"), TurnRecord(-1, "assistant", "hello", {"picks": [1]})]
-    sql_store.append(sid, {"prefs": {"a": 1}, "turn": 1}, turns)
-    assert [t.idx for t in turns] == [0, 1]  # numbered by the store
-    sql_store.append(sid, {"prefs": {"a": 2}, "turn": 2}, [TurnRecord(99, "event", "like:1")])
-    rec = sql_store.load(sid)
-    assert rec is not None
-    assert rec.catalog == "movies" and rec.state == {"prefs": {"a": 2}, "turn": 2}
-    assert [(t.idx, t.role, t.text) for t in rec.turns] == [
-        (0, "user", "hi"), (1, "assistant", "hello"), (2, "event", "like:1")]
-    assert rec.turns[1].reply == {"picks": [1]} and rec.turns[0].reply is None
-    assert rec.updated >= rec.created > 1e9  # double precision, not 4-byte REAL
-    assert abs(rec.turns[0].ts - turns[0].ts) < 1e-3
-    assert sid in [s for s, _, _ in sql_store.list_sessions(limit=50)]
-    assert sql_store.load("no-such-" + sid) is None
-    with pytest.raises(SessionError, match="unknown session"):
-        sql_store.append("no-such-" + sid, {}, [TurnRecord(-1, "user", "x")])
-    with pytest.raises(SessionError, match="already exists"):
-        sql_store.create(sid, "movies", {})
-
-
-def test_damaged_state_is_a_session_error(sql_store: SQLStore) -> None:
-    import sqlalchemy as sa
-
-    from chatrec.store_sql import sessions_table
-
-    sid = _sid()
-    sql_store.create(sid, "movies", {})
-    with sql_store.engine.begin() as c:
-        c.execute(sa.update(sessions_table).where(sessions_table.c.id == sid).values(state="{oops"))
-    with pytest.raises(SessionError, match="damaged"):
-        sql_store.load(sid)
-
-
-def test_threads_appending_to_one_session_never_collide(sql_store: SQLStore) -> None:
-    sid = _sid()
-    sql_store.create(sid, "movies", {})
-    errors: list[BaseException] = []
-
-    def writer(k: int) -> None:
-        try:
-            for i in range(10):
-                sql_store.append(sid, {"w": k}, [TurnRecord(-1, "user", f"{k}.{i}"),
-                                                 TurnRecord(-1, "assistant", f"{k}.{i}")])
-        except BaseException as e:  # pragma: no cover - reported below
-            errors.append(e)
-
-    threads = [threading.Thread(target=writer, args=(k,)) for k in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
-    rec = sql_store.load(sid)
-    assert rec is not None
-    assert [t.idx for t in rec.turns] == list(range(80))
-    # each append's two records stayed adjacent (one transaction)
-    assert all(rec.turns[i].text == rec.turns[i + 1].text for i in range(0, 80, 2))
-
-
-_WRITER = textwrap.dedent("""
-    import sys
-    from chatrec.store import TurnRecord
-    from chatrec.store_sql import SQLStore
-    url, sid, tag = sys.argv[1:4]
-    store = SQLStore(url)
-    for i in range(25):
-        store.append(sid, {"w": tag}, [TurnRecord(-1, "user", f"{tag}.{i}"),
-                                       TurnRecord(-1, "assistant", f"{tag}.{i}")])
-    print("ok")
-""")
-
-
-def _two_processes_append(url: str) -> None:
-    store = SQLStore(url)
-    sid = _sid()
-    store.create(sid, "movies", {})
-    procs = [subprocess.Popen([sys.executable, "-c", _WRITER, url, sid, tag], cwd=REPO,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for tag in ("a", "b")]
-    outs = [p.communicate(timeout=120) for p in procs]
-    assert all(p.returncode == 0 for p in procs), outs
-    rec = store.load(sid)
-    store.close()
-    assert rec is not None
-    assert [t.idx for t in rec.turns] == list(range(100))
-    assert sorted(t.text for t in rec.turns[::2]) == sorted(
-        f"{tag}.{i}" for tag in "ab" for i in range(25))
-
-
-def test_two_processes_append_to_one_session_postgresql(pg_url: str) -> None:
-    _two_processes_append(pg_url)
-
-
-def test_two_processes_append_to_one_session_sqlite(tmp_path: Path) -> None:
-    _two_processes_append(f"sqlite:///{tmp_path / 'shared.sqlite3'}")
-
-
-def test_sqlstore_and_sqlitestore_share_one_file(tmp_path: Path) -> None:
-    path = tmp_path / "sessions.sqlite3"
-    old = SQLiteStore(path)
-    old.create("s1", "movies", {"turn": 1})
-    old.append("s1", {"turn": 1}, [TurnRecord(-1, "user", "from sqlite3")])
-    new = SQLStore(f"sqlite:///{path}")
-    rec = new.load("s1")
-    assert rec is not None and [t.text for t in rec.turns] == ["from sqlite3"]
-    new.append("s1", {"turn": 2}, [TurnRecord(-1, "assistant", "from sqlalchemy", {"x": 1})])
-    back = old.load("s1")
-    assert back is not None
-    assert [(t.idx, t.text) for t in back.turns] == [(0, "from sqlite3"), (1, "from sqlalchemy")]
-    assert back.state == {"turn": 2}
-    old.close()
-    new.close()
-
-
 # --- the index on a Chroma server ----------------------------------------------------------
 @pytest.mark.slow
 @pytest.mark.server
 def test_index_on_chroma_server_matches_embedded(movies_on_server: Any, chroma_url: str,
                                                  shared_data_dir: Path) -> None:
-    from chatrec.filters import ATTRS_KEY
-    from chatrec.index import VectorIndex
+    from chatrec.retrieve.filters import ATTRS_KEY
+    from chatrec.retrieve.index import VectorIndex
 
     server = movies_on_server
     assert server.count() == len(server.catalog)

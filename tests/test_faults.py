@@ -82,12 +82,12 @@ def server() -> Iterator[str]:
 def rec(server: str, shared_data_dir: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     from chatrec.recommender import Recommender
     from chatrec.settings import Settings
-    from chatrec.store import SQLiteStore
+    from chatrec.store import SQLStore
 
     settings = Settings.load(env={}, data_dir=str(shared_data_dir), openai_base_url=server,
                              openai_api_key="sk-test-secret-key", llm_timeout_s=2.0,
                              llm_max_retries=1, structured_output="function_calling")
-    store = SQLiteStore(tmp_path_factory.mktemp("faults") / "s.sqlite3")
+    store = SQLStore.sqlite(tmp_path_factory.mktemp("faults") / "s.sqlite3")
     return Recommender("movies", "openai:test-model", settings=settings, store=store)
 
 

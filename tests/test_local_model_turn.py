@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from chatrec.filters import violations
+from chatrec.retrieve.filters import violations
 
 pytestmark = pytest.mark.slow
 
@@ -17,10 +17,10 @@ pytestmark = pytest.mark.slow
 def local_rec(shared_data_dir: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     from chatrec.recommender import Recommender
     from chatrec.settings import Settings
-    from chatrec.store import SQLiteStore
+    from chatrec.store import SQLStore
 
     settings = Settings.load(env={}, data_dir=str(shared_data_dir))
-    store = SQLiteStore(tmp_path_factory.mktemp("local") / "s.sqlite3")
+    store = SQLStore.sqlite(tmp_path_factory.mktemp("local") / "s.sqlite3")
     return Recommender(catalog="movies", backend="local", settings=settings, store=store)
 
 

@@ -4,8 +4,8 @@ Issue 3: "0 recommendations that violate a stated constraint or dislike over the
 Each script of ``tests/data/understanding_suite.jsonl`` runs in a fresh session of a real
 Recommender (real catalog, MiniLM, Chroma, collaborative model; FakeLLM for the ranking), turn by
 turn, with the suite's earlier picks noted as recommended first (as the understanding report
-does). After each turn every pick is checked with :func:`chatrec.filters.violations` against the
-profile after that turn; "was already recommended" is expected then (the turn just noted it), so
+does). After each turn every pick is checked with :func:`chatrec.retrieve.filters.violations`
+against the profile after that turn; "was already recommended" is expected then (the turn just noted it), so
 only repeats of picks from *earlier* turns count for that reason.
 
 The picks dropped at the session's last gate (logged as errors) are counted too: they were not
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -26,13 +25,11 @@ from typing import Any
 import pytest
 
 from chatrec.errors import InputError
-from chatrec.filters import violations
-from chatrec.rank import profile_titles
+from chatrec.rank.reasons import profile_titles
+from chatrec.retrieve.filters import violations
 
 SUITE = Path(__file__).parent / "data" / "understanding_suite.jsonl"
 ALREADY = "was already recommended"
-INDEX_WAIT_S = 600.0  # another process may be building the games index (pytest timeout: 900 s)
-STALL_S = 120.0  # no item written for this long: the build was abandoned
 
 pytestmark = pytest.mark.slow
 
@@ -118,53 +115,16 @@ def report(name: str, run: Run, seconds: float) -> None:
         print(f"[{name}] last-gate drop {line}")
 
 
-# --- games: a module-scoped Recommender on the shared index ---------------------------------
-def _games_index_state(data_dir: Path) -> tuple[str, float]:
-    """("complete" | "building" | "missing", when the index files last changed), read without
-    touching the index: opening an incomplete one through VectorIndex.open would delete and
-    rebuild it under the feet of the process building it (and ``count()`` on a collection that
-    another process is writing can crash chroma), so only the collection's metadata is read."""
-    from chatrec.catalog import load_catalog
-    from chatrec.embed import MiniLMEmbedder
-    from chatrec.index import chroma_client, collection_name
-    from chatrec.settings import Settings
-
-    settings = Settings.load(env={}, data_dir=str(data_dir))
-    catalog = load_catalog("games", settings)
-    name = collection_name(catalog, MiniLMEmbedder())
-    changed = max((f.stat().st_mtime for f in settings.index_dir.rglob("*") if f.is_file()),
-                  default=0.0)
-    try:
-        col = chroma_client(settings).get_collection(name)
-    except Exception:
-        return "missing", changed
-    return ("complete" if (col.metadata or {}).get("complete") else "building"), changed
-
-
+# --- games: a module-scoped Recommender; it builds the games index when the data dir has none --
 @pytest.fixture(scope="module")
 def games_rec(shared_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """A real games Recommender on the shared index, once it is complete. A build takes longer
-    than the test timeout on a busy machine, so this waits for another process's build (up to
-    CHATREC_TEST_INDEX_WAIT_S, default 600 s) but never builds or rebuilds the index itself."""
     from chatrec.llm.fake import FakeLLM
     from chatrec.recommender import Recommender
     from chatrec.settings import Settings
-    from chatrec.store import SQLiteStore
+    from chatrec.store import SQLStore
 
-    wait = float(os.environ.get("CHATREC_TEST_INDEX_WAIT_S", INDEX_WAIT_S))
-    deadline = time.monotonic() + wait
-    state, changed = _games_index_state(shared_data_dir)
-    while state == "building" and time.monotonic() < deadline:
-        if time.time() - changed > STALL_S:
-            break  # an abandoned build: nobody has written for a while
-        time.sleep(min(10.0, max(0.0, deadline - time.monotonic())))
-        state, changed = _games_index_state(shared_data_dir)
-    if state != "complete":
-        idle = time.time() - changed
-        pytest.skip(f"the games index in {shared_data_dir} is {state} (files idle {idle:.0f} s); "
-                    f"build it first: CHATREC_DATA_DIR={shared_data_dir} python -m chatrec index games")
     settings = Settings.load(env={}, data_dir=str(shared_data_dir))
-    store = SQLiteStore(tmp_path_factory.mktemp("games-sessions") / "s.sqlite3")
+    store = SQLStore.sqlite(tmp_path_factory.mktemp("games-sessions") / "s.sqlite3")
     return Recommender(catalog="games", backend="fake", settings=settings, store=store,
                        llm=FakeLLM())
 

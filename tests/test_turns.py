@@ -9,16 +9,13 @@ from pathlib import Path
 import pytest
 
 from chatrec.errors import BackendReplyError, BackendUnavailable, InputError, SessionError
-from chatrec.filters import violations
 from chatrec.llm.fake import FakeLLM
+from chatrec.llm.fallback import FallbackBackend
+from chatrec.profile import Preferences
+from chatrec.retrieve.filters import violations
 from chatrec.types import Done, PickEvent, TextChunk
 
 pytestmark = pytest.mark.slow
-
-
-def _rec_with(movies_rec, llm):  # type: ignore[no-untyped-def]
-    movies_rec._llm = llm
-    return movies_rec
 
 
 def test_first_message_gives_grounded_picks_without_horror(movies_rec) -> None:  # type: ignore[no-untyped-def]
@@ -26,11 +23,14 @@ def test_first_message_gives_grounded_picks_without_horror(movies_rec) -> None: 
     reply = s.send("I loved Interstellar and The Martian, but no horror please")
     assert 3 <= len(reply.picks) <= 5
     cat = movies_rec.catalog
+    # the profile as the picks were chosen: before they were noted as recommended
+    asked = Preferences.from_dict({**s.preferences.to_dict(), "recommended": []})
     for p in reply.picks:
         item = cat.items[p.item_id]  # every pick is a catalog item
         assert "horror" not in cat.attributes(item)
         assert p.reason.strip()
-        assert not violations(item, s.preferences, cat) or p.item_id in s.preferences.recommended
+        assert violations(item, asked, cat) == []
+    assert {p.item_id for p in reply.picks} <= set(s.preferences.recommended)
     assert {"109487", "134130"} <= set(s.preferences.liked_items)
     assert "horror" in s.preferences.disliked_attrs
     assert not {"109487", "134130"} & {p.item_id for p in reply.picks}
@@ -68,16 +68,16 @@ def test_bad_messages_raise_input_error(movies_rec, text: str) -> None:  # type:
 def test_session_resumes_after_restart(movies_rec, shared_data_dir: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from chatrec.recommender import Recommender
     from chatrec.settings import Settings
-    from chatrec.store import SQLiteStore
+    from chatrec.store import SQLStore
 
     settings = Settings.load(env={}, data_dir=str(shared_data_dir))
     path = tmp_path / "sessions.sqlite3"
-    rec1 = Recommender("movies", "fake", settings=settings, store=SQLiteStore(path), llm=FakeLLM())
+    rec1 = Recommender("movies", "fake", settings=settings, store=SQLStore.sqlite(path), llm=FakeLLM())
     s = rec1.session()
     r = s.send("I loved Interstellar, nothing with horror")
     sid = s.session_id
     # a new process would build a new Recommender on the same files
-    rec2 = Recommender("movies", "fake", settings=settings, store=SQLiteStore(path), llm=FakeLLM())
+    rec2 = Recommender("movies", "fake", settings=settings, store=SQLStore.sqlite(path), llm=FakeLLM())
     s2 = rec2.session(sid)
     assert s2.preferences == s.preferences
     assert s2.last_reply() is not None and s2.last_reply().picks == r.picks  # type: ignore[union-attr]
@@ -94,11 +94,8 @@ def test_session_resumes_after_restart(movies_rec, shared_data_dir: Path, tmp_pa
     ([BackendReplyError("empty reply")], "failed"),
 ])
 def test_llm_faults_fall_back_to_code_ranking(movies_rec, script, expect_note: str) -> None:  # type: ignore[no-untyped-def]
-    rec = _rec_with(movies_rec, FakeLLM(script, default={"nothing": 1}))
-    try:
-        reply = rec.session().send("I loved Interstellar, nothing with horror")
-    finally:
-        rec._llm = FakeLLM()
+    with movies_rec.override(llm=FakeLLM(script, default={"nothing": 1})):
+        reply = movies_rec.session().send("I loved Interstellar, nothing with horror")
     assert len(reply.picks) >= 3
     assert all(p.source == "code" for p in reply.picks)
     assert any(expect_note in n for n in reply.notes), reply.notes
@@ -115,19 +112,24 @@ def test_llm_order_and_grounded_reasons_are_used(movies_rec) -> None:  # type: i
         picks += [{"id": i, "reason": "A Sci-Fi story about space, like you asked"} for i in chosen]
         return {"picks": picks}
 
-    rec = _rec_with(movies_rec, FakeLLM(responder=responder))
-    try:
-        s = rec.session()
-        reply = s.send("I loved Interstellar")
-    finally:
-        rec._llm = FakeLLM()
+    seen: list[list[str]] = []
+
+    def recording(messages, schema):  # type: ignore[no-untyped-def]
+        seen.append(schema["properties"]["picks"]["items"]["properties"]["id"]["enum"])
+        return responder(messages, schema)
+
+    with movies_rec.override(llm=FakeLLM(responder=recording)) as rec:
+        reply = rec.session().send("I loved Interstellar")
     ids = [p.item_id for p in reply.picks]
-    assert len(ids) == len(set(ids))
+    assert len(ids) == len(set(ids)) == len(reply.picks) >= 3
+    assert ids == list(reversed(seen[0]))[:len(ids)]  # the model's order, not the code's
     cat = rec.catalog
-    for p in reply.picks:
-        assert p.source in ("llm", "llm-order")
-        if p.source == "llm":  # kept model reasons only claim what the item has
-            assert rec.ranker.grounding.grounded(p.reason, cat.items[p.item_id])
+    assert all(p.source in ("llm", "llm-order") for p in reply.picks)
+    kept = [p for p in reply.picks if p.source == "llm"]
+    assert kept, "no model reason survived validation"
+    for p in kept:  # kept model reasons only claim what the item has
+        assert rec.ranker.grounding.grounded(p.reason, cat.items[p.item_id])
+        assert p.reason == "A Sci-Fi story about space, like you asked"
 
 
 def test_feedback_changes_the_next_reply(movies_rec) -> None:  # type: ignore[no-untyped-def]
@@ -153,21 +155,16 @@ def test_rank_and_add_turn_for_replay(movies_rec) -> None:  # type: ignore[no-un
 
 
 def test_failed_backend_hands_over_to_the_fallback(movies_rec) -> None:  # type: ignore[no-untyped-def]
-    from chatrec.profile import Preferences
-    from chatrec.rank import RankOutcome
-
-    prefs = Preferences()
-    prefs.like_item("109487", "Interstellar (2014)", 1)
-    cands = movies_rec.generator.generate(prefs, "", k=12)
     primary = FakeLLM([BackendUnavailable("connection refused")])
     primary.name = "openai:test"
     backup = FakeLLM()
-    out = RankOutcome()
-    picks = list(movies_rec.ranker.stream(prefs, "space", cands, 4, primary, fallback=backup,
-                                          outcome=out))
-    assert len(picks) == 4 and out.backend == "fake" and out.error is None
-    assert any("openai:test failed" in n and "fake answered instead" in n for n in out.notes)
-    assert len(backup.calls) == 1
+    with movies_rec.override(llm=FallbackBackend(primary, backup)):
+        reply = movies_rec.session().send("I loved Interstellar")
+    assert len(reply.picks) == movies_rec.settings.n_picks
+    assert {p.source for p in reply.picks} <= {"llm", "llm-order"}
+    assert reply.backend == "fake"
+    assert any("openai:test failed" in n and "fake answered instead" in n for n in reply.notes)
+    assert len(primary.calls) == 1 and len(backup.calls) == 1
 
 
 def test_rank_with_llm_rerank_orders_only_the_head(movies_rec) -> None:  # type: ignore[no-untyped-def]
@@ -176,11 +173,8 @@ def test_rank_with_llm_rerank_orders_only_the_head(movies_rec) -> None:  # type:
     plain = [p.item_id for p in s.rank(20)]
     head = plain[:6]
     flipped = {"picks": [{"id": i} for i in reversed(head)]}
-    movies_rec._llm = FakeLLM(replies=[flipped])
-    try:
+    with movies_rec.override(llm=FakeLLM(replies=[flipped])):
         got = s.rank(20, rerank=6)
-    finally:
-        movies_rec._llm = FakeLLM()
     ids = [p.item_id for p in got]
     assert ids[:6] == list(reversed(head)) and ids[6:] == plain[6:]
     assert {p.source for p in got[:6]} <= {"llm", "llm-order"} and got[6].source == "code"

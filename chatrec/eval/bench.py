@@ -40,8 +40,8 @@ os.environ["CHATREC_DATA_DIR"] = job["data_dir"]
 out = {}
 if job["kind"] == "index":
     from chatrec.catalog import load_catalog
-    from chatrec.embed import MiniLMEmbedder
-    from chatrec.index import VectorIndex
+    from chatrec.retrieve.embed import MiniLMEmbedder
+    from chatrec.retrieve.index import VectorIndex
     from chatrec.settings import Settings
     s = Settings.load()
     cat = load_catalog(job["catalog"], s)

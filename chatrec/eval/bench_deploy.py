@@ -182,9 +182,9 @@ def retrieval(catalog_name: str, data_dir: Path, chroma_url: str, n_queries: int
               k: int) -> dict[str, Any]:
     """Median / p95 query latency (ms) of the same vectors and filters, embedded vs server."""
     from chatrec.catalog import load_catalog
-    from chatrec.embed import MiniLMEmbedder
-    from chatrec.filters import ATTRS_KEY
-    from chatrec.index import VectorIndex
+    from chatrec.retrieve.embed import MiniLMEmbedder
+    from chatrec.retrieve.filters import ATTRS_KEY
+    from chatrec.retrieve.index import VectorIndex
 
     embedded = Settings.load(env={}, data_dir=str(data_dir))
     served = embedded.replace(chroma_url=chroma_url)

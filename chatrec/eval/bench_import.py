@@ -54,7 +54,7 @@ def write_games_csv(path: Path, limit: int | None = None, changed: float = 0.0,
 
 
 def run(limit: int | None, changed: float, embedder: str, data_dir: Path) -> dict[str, float]:
-    from chatrec.catalog_import import add, update
+    from chatrec.importer import add, update
 
     settings = Settings.load(env={}, data_dir=str(data_dir))
     src = data_dir / "games.csv"

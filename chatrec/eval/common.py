@@ -6,14 +6,16 @@ import argparse
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from chatrec.recommender import Recommender
 
 
-def make_recommender(catalog: str, backend: str, data_dir: str | Path) -> Recommender:
-    """A Recommender for offline runs: sessions in memory, the scripted fake for ``"fake"``."""
+def make_recommender(catalog: str, backend: str, data_dir: str | Path,
+                     **parts: Any) -> Recommender:
+    """A Recommender for offline runs: sessions in memory, the scripted fake for ``"fake"``;
+    ``parts``: constructor overrides (``collab=``, ``generator=``...)."""
     from chatrec.recommender import Recommender
     from chatrec.settings import Settings
     from chatrec.store import MemoryStore
@@ -25,7 +27,7 @@ def make_recommender(catalog: str, backend: str, data_dir: str | Path) -> Recomm
 
         llm = FakeLLM()
     return Recommender(catalog=catalog, backend=backend, settings=settings, store=MemoryStore(),
-                       llm=llm)
+                       llm=llm, **parts)
 
 
 def default_data_dir() -> str:

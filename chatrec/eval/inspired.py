@@ -44,7 +44,7 @@ from chatrec.eval.common import default_data_dir, make_recommender, run_main
 from chatrec.eval.metrics import rate
 
 if TYPE_CHECKING:
-    from chatrec.candidates import Weights
+    from chatrec.retrieve.candidates import Weights
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED_DEV = REPO.parent / "shared" / "data" / "inspired-dev" / "dev.tsv"

@@ -20,15 +20,14 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from chatrec.llm.base import LLMBackend, Message
+from chatrec.llm.base import Generation, LLMBackend, Message
 
 LEAK_RATIO = 90.0
 FACT_RATIO = 85.0
 SHORT_TITLE = 6  # normalised titles shorter than this must match as whole words
 MAX_CHARS = 400
+GENERATION = Generation(max_tokens=64, temperature=0.0)  # a sentence or two, the same each run
 FALLBACK_REASONS = ("leak", "missing_fact", "empty", "error")
 REFUSAL = {"no", "not", "none", "nope", "nothing", "neither", "nor", "other", "else", "different",
            "another", "instead", "isnt", "arent", "wasnt", "werent"}
@@ -130,16 +129,13 @@ class LLMUser:
     """Rephrases template turns with ``backend``; counts what it sent and why it fell back."""
 
     backend: LLMBackend
-    max_tokens: int = 64
-    temperature: float = 0.0
+    gen: Generation = GENERATION
     turns: int = 0
     rephrased: int = 0
     fallbacks: Counter[str] = field(default_factory=Counter)
     last_reason: str | None = None
 
     def prompt(self, intent: Intent) -> list[Message]:
-        from chatrec.llm.base import Message
-
         facts = "\n".join(f"- {f}" for f in intent.facts()) or "- (none)"
         return [Message("system", SYSTEM),
                 Message("user", f"Message: {intent.template}\nFacts to keep:\n{facts}")]
@@ -148,9 +144,7 @@ class LLMUser:
         """The LLM's wording of ``intent``, or its template when that wording fails a check."""
         self.turns += 1
         try:
-            raw = "".join(self.backend.stream_text(self.prompt(intent),
-                                                   max_tokens=self.max_tokens,
-                                                   temperature=self.temperature))
+            raw = "".join(self.backend.stream_text(self.prompt(intent), gen=self.gen))
         except Exception as e:  # a failed call is a fallback, never a failed simulation
             return self._fallback("error", f"{type(e).__name__}: {e}", intent)
         text = clean_reply(raw)

@@ -24,6 +24,7 @@ Protocol
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import sys
@@ -42,8 +43,8 @@ from chatrec.eval.common import default_data_dir, make_recommender, run_main
 from chatrec.eval.metrics import percentile, recall_at_k
 
 if TYPE_CHECKING:
-    from chatrec.collab import CollaborativeModel
     from chatrec.recommender import Recommender
+    from chatrec.retrieve.collab import CollaborativeModel
 
 LIKED = 4.0
 TOP_N = 5
@@ -119,19 +120,16 @@ def time_split(rows: RatingRows, train_share: float = 0.8) -> np.ndarray:
 
 
 def fit_collab(rec: Recommender, train: RatingRows) -> CollaborativeModel:
-    from chatrec.collab import CollaborativeModel
+    from chatrec.retrieve.collab import CollaborativeModel
 
     return CollaborativeModel.fit(list(rec.catalog.items), train.users, train.items, train.ratings)
 
 
-def plug_collab(rec: Recommender, model: CollaborativeModel | None) -> None:
-    """Swap the recommender's collaborative model (the generator holds its own reference and a
-    popularity prior computed from the model's rating counts: both are reset)."""
-    rec.collab = model
-    gen = rec.generator
-    gen.collab = model
-    gen._prior = None  # recomputed from the new model's counts
-    gen._popular = None
+def with_collab(rec: Recommender, model: CollaborativeModel | None
+                ) -> contextlib.AbstractContextManager[Recommender]:
+    """The recommender with another collaborative model (candidates, popularity prior and
+    predicted fit all use it) for the duration of a ``with`` block."""
+    return rec.override(collab=model)
 
 
 # --- baselines --------------------------------------------------------------------------------
@@ -272,9 +270,9 @@ def evaluate(rec: Recommender, limit: int | None = None, progress: bool = True,
     rows = ratings_of(rec)
     mask = time_split(rows)
     train, test = rows.take(mask), rows.take(~mask)
-    original = rec.collab
     collab = fit_collab(rec, train)
-    plug_collab(rec, collab)
+    swapped = contextlib.ExitStack()
+    swapped.enter_context(with_collab(rec, collab))
     try:
         base = Baselines(list(rec.catalog.items), train, seed=seed)
         pct = beyond.popularity_percentiles(
@@ -282,8 +280,8 @@ def evaluate(rec: Recommender, limit: int | None = None, progress: bool = True,
         users = sorted({int(u) for u in rows.users})
         if limit is not None:
             users = users[:limit]
-        tr_by_u = _group(train)
-        te_by_u = _group(test)
+        tr_by_u = group_by_user(train)
+        te_by_u = group_by_user(test)
         sums = {m: {"precision": 0.0, "recall": 0.0, "ndcg": 0.0} for m in METHODS}
         curves = {m: np.zeros(CURVE_K) for m in METHODS}
         lists: dict[str, list[list[str]]] = {m: [] for m in METHODS}
@@ -363,10 +361,10 @@ def evaluate(rec: Recommender, limit: int | None = None, progress: bool = True,
             "elapsed_s": round(time.perf_counter() - t_start, 1),
         }
     finally:
-        plug_collab(rec, original)
+        swapped.close()
 
 
-def _group(rows: RatingRows) -> dict[int, list[tuple[str, float]]]:
+def group_by_user(rows: RatingRows) -> dict[int, list[tuple[str, float]]]:
     """user -> [(item, rating)] in time order."""
     order = np.lexsort((rows.items.astype(str), rows.stamps, rows.users))
     out: dict[int, list[tuple[str, float]]] = {}

@@ -9,8 +9,8 @@ as "Title (Year)" from the mentions file. At every recommender turn that mention
 earlier turns not yet replayed go through ``session.add_turn(role, text)`` (seeker -> "user",
 recommender -> "assistant"), then ``session.rank(50)`` is scored against every movie that turn
 mentions; a movie that cannot be linked to the catalog counts as a miss. The ablation swaps the
-recommender's :class:`~chatrec.candidates.CandidateGenerator` for one with other
-:class:`~chatrec.candidates.Weights` at the same point of the same replay (same profile).
+recommender's :class:`~chatrec.retrieve.candidates.CandidateGenerator` for one with other
+:class:`~chatrec.retrieve.candidates.Weights` at the same point of the same replay (same profile).
 
 Split: dialogues are halved by a salted SHA-256 of ``conversationId`` ("tune" / "test"); tune
 on one half, report on the other.
@@ -35,10 +35,10 @@ from chatrec.eval.common import default_data_dir, make_recommender, run_main
 from chatrec.eval.metrics import hit_at_k, percentile, rate
 
 if TYPE_CHECKING:
-    from chatrec.candidates import Weights
-    from chatrec.conversations import ConversationModel
     from chatrec.profile import Preferences
     from chatrec.recommender import Recommender
+    from chatrec.retrieve.candidates import Weights
+    from chatrec.retrieve.conversations import ConversationModel
     from chatrec.session import Session
     from chatrec.understand.titles import TitleIndex
 
@@ -53,7 +53,7 @@ RERANKED = "fused+llm"
 def weight_presets() -> dict[str, Weights]:
     """The ablation: each scorer alone, the linear fusion, and the default (the catalog's
     learned ranker when it ships one, else the same as ``linear``)."""
-    from chatrec.candidates import Weights
+    from chatrec.retrieve.candidates import Weights
 
     return {
         "dense": Weights.only("dense", "talk"),
@@ -67,7 +67,7 @@ def weight_presets() -> dict[str, Weights]:
 
 def parse_weights(spec: str) -> Weights:
     """``"dense=1,collab=0.5"`` -> Weights (unnamed fields keep their defaults)."""
-    from chatrec.candidates import Weights
+    from chatrec.retrieve.candidates import Weights
 
     kw: dict[str, float | int | bool] = {}
     for part in spec.split(","):
@@ -214,7 +214,7 @@ class Tally:
     def add(self, ranked: list[str], targets: list[str | None], seconds: float,
             rec: Recommender, prefs: Preferences) -> None:
         """Score one ranked list against the turn's targets."""
-        from chatrec.filters import violations
+        from chatrec.retrieve.filters import violations
 
         self.latencies.append(seconds)
         self.targets += len(targets)
@@ -296,48 +296,42 @@ def replay_turns(rec: Recommender, conversations: list[list[Turn]], presets: dic
     evaluated = set(ids or [])
     split_model = conversation_model_for(rec, None, evaluated, learn_from) \
         if learn_from != "others" else None
-    from chatrec.candidates import CandidateGenerator
-
     default_gen = rec.generator
-    gens = {n: CandidateGenerator(rec.catalog, rec.index, rec.collab, weights=w,
-                                  retrieve_k=default_gen.retrieve_k) for n, w in presets.items()}
+    gens = {n: rec.make_generator(weights=w, conversations=None) for n, w in presets.items()}
     link = Linker(rec)
     tallies = {n: Tally() for n in presets}
     if rerank:
         tallies[RERANKED] = Tally()
     n_targets = n_linked = n_points = 0
-    try:
-        from tqdm import tqdm
+    from tqdm import tqdm
 
-        bar = tqdm(conversations, desc=desc, unit="dialogue", disable=not progress)
-        for dn, turns in enumerate(bar):
-            cid = ids[dn] if ids is not None else None
-            model = split_model if learn_from != "others" else \
-                conversation_model_for(rec, cid, evaluated, learn_from)
-            for gen in gens.values():
-                gen.conversations = model
-            session = rec.session()
-            for turn in rank_points(session, turns):
-                targets = [link(name) for name in turn.targets]
-                n_points += 1
-                n_targets += len(targets)
-                n_linked += sum(t is not None for t in targets)
-                prefs = session.preferences
-                runs = [(name, gen, 0) for name, gen in gens.items()]
-                if rerank:
-                    runs.append((RERANKED, gens.get("fused", default_gen), rerank))
-                for name, gen, n_llm in runs:
-                    rec.generator = gen
+    bar = tqdm(conversations, desc=desc, unit="dialogue", disable=not progress)
+    for dn, turns in enumerate(bar):
+        cid = ids[dn] if ids is not None else None
+        model = split_model if learn_from != "others" else \
+            conversation_model_for(rec, cid, evaluated, learn_from)
+        for gen in gens.values():
+            gen.conversations = model
+        session = rec.session()
+        for turn in rank_points(session, turns):
+            targets = [link(name) for name in turn.targets]
+            n_points += 1
+            n_targets += len(targets)
+            n_linked += sum(t is not None for t in targets)
+            prefs = session.preferences
+            runs = [(name, gen, 0) for name, gen in gens.items()]
+            if rerank:
+                runs.append((RERANKED, gens.get("fused", default_gen), rerank))
+            for name, gen, n_llm in runs:
+                with rec.override(generator=gen):
                     t0 = time.perf_counter()
                     picks = session.rank(RANK_K, rerank=n_llm)
-                    tallies[name].add([p.item_id for p in picks], targets,
-                                      time.perf_counter() - t0, rec, prefs)
-            if progress and (dn + 1) % 10 == 0:
-                bar.set_postfix_str("; ".join(
-                    f"{n} R@10 {t.summary()['recall@10']:.3f} R@50 {t.summary()['recall@50']:.3f}"
-                    for n, t in tallies.items()))
-    finally:
-        rec.generator = default_gen
+                tallies[name].add([p.item_id for p in picks], targets,
+                                  time.perf_counter() - t0, rec, prefs)
+        if progress and (dn + 1) % 10 == 0:
+            bar.set_postfix_str("; ".join(
+                f"{n} R@10 {t.summary()['recall@10']:.3f} R@50 {t.summary()['recall@50']:.3f}"
+                for n, t in tallies.items()))
     return {
         "dialogues": len(conversations), "rank_points": n_points, "targets": n_targets,
         "linkable_share": round(rate(n_linked, n_targets), 4),
@@ -382,7 +376,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from chatrec.candidates import FEATURES
+    from chatrec.retrieve.candidates import FEATURES
 
     names = load_mentions(args.mentions)
     dialogues = select(load_dialogues(args.dialogues), args.split, args.seed)

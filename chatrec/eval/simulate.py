@@ -56,8 +56,8 @@ from chatrec.eval.offline import (
     default_data_dir,
     fit_collab,
     make_recommender,
-    plug_collab,
     ratings_of,
+    with_collab,
 )
 
 if TYPE_CHECKING:
@@ -206,7 +206,7 @@ def template_turn(rec: Recommender, user: SimUser, turn: int, rng: random.Random
 def simulate_one(rec: Recommender, user: SimUser, k: int, max_turns: int, seed: int = 0,
                  llm_user: LLMUser | None = None) -> Outcome:
     """One conversation; ``llm_user`` (optional) rewords each template turn."""
-    from chatrec.filters import violations
+    from chatrec.retrieve.filters import violations
 
     rng = random.Random(f"{seed}:{user.user_id}:talk")
     session = rec.session()
@@ -263,14 +263,10 @@ def evaluate(rec: Recommender, limit: int | None = 20, k: int = 10, max_turns: i
     rows = ratings_of(rec)
     users, train_mask = build_users(rec, rows, limit, n_seeds=n_seeds, seed=seed)
     train = rows.take(train_mask)
-    original = rec.collab
-    plug_collab(rec, fit_collab(rec, train))
     llm_user = LLMUser(user_backend) if user_backend is not None else None
-    try:
+    with with_collab(rec, fit_collab(rec, train)):
         outcomes = [simulate_one(rec, u, k, max_turns, seed, llm_user)
                     for u in tqdm(users, desc="simulated users", disable=not progress)]
-    finally:
-        plug_collab(rec, original)
     n = len(outcomes)
     hits = [o.hit_turn for o in outcomes]
     by_turn = [round(rate(sum(1 for h in hits if h is not None and h <= t), n), 4)

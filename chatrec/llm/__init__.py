@@ -1,7 +1,9 @@
-"""LLM backends: pick one by a short spec string.
+"""LLM backends: pick one by a short spec string; :func:`build_backend` adds the fallback policy.
 
 >>> create_backend("fake").name
 'fake'
+>>> build_backend(Settings(backend="local", fallback_backend="fake"))
+FallbackBackend('local', 'fake')
 
 Spec grammar (case-insensitive keywords; surrounding blanks ignored):
 
@@ -11,6 +13,11 @@ Spec grammar (case-insensitive keywords; surrounding blanks ignored):
 * ``openai`` - ``settings.openai_model`` on OpenAI or on ``settings.openai_base_url``;
 * ``openai:<model>`` - that model, e.g. ``openai:gpt-4o-mini``;
 * ``fake`` - :class:`~chatrec.llm.fake.FakeLLM` with its default behaviour (tests, demos).
+
+:func:`build_backend` is what the recommender uses: the primary backend, tried before
+``settings.fallback_backend`` on every call (:class:`~chatrec.llm.fallback.FallbackBackend`),
+both created on first use, so an unavailable backend shows up as a failed call, never as an
+error at start-up.
 
 Local backends are cached in-process per (model path, n_ctx, n_threads) so that every session
 shares one loaded model; the backend serialises generation with its own lock. Heavy libraries
@@ -23,19 +30,22 @@ import importlib.util
 import os
 import threading
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from chatrec.errors import BackendError, ConfigError
-from chatrec.llm.base import LLMBackend, Message, parse_json_reply
+from chatrec.llm.base import Capabilities, Generation, LLMBackend, Message, parse_json_reply
+from chatrec.llm.fallback import Deferred, FallbackBackend
 from chatrec.settings import Settings
 
 if TYPE_CHECKING:
     from chatrec.llm.local import LocalLlamaBackend
 
 __all__ = [
-    "BackendInfo", "BackendSpec", "LLMBackend", "Message", "available_backends",
-    "clear_backend_cache", "create_backend", "parse_backend_spec", "parse_json_reply",
+    "BackendInfo", "BackendSpec", "Capabilities", "FallbackBackend", "Generation", "LLMBackend",
+    "Message", "available_backends", "build_backend", "clear_backend_cache", "create_backend",
+    "parse_backend_spec", "parse_json_reply",
 ]
 
 BackendKind = Literal["local", "openai", "fake"]
@@ -114,6 +124,35 @@ def create_backend(spec: str | None = None, settings: Settings | None = None) ->
     from chatrec.llm.openai import OpenAIBackend
 
     return OpenAIBackend.from_settings(settings, model=parsed.model)
+
+
+def build_backend(settings: Settings, primary: LLMBackend | None = None) -> LLMBackend | None:
+    """The backend a recommender talks to; None when ``settings.use_llm`` is False.
+
+    The primary is ``primary`` (a test double, a configured client) or the one
+    ``settings.backend`` names; when ``settings.fallback_backend`` is set and names another
+    backend, every call tries the primary first and then the fallback (a
+    :class:`FallbackBackend`). Backends named by spec are created on first use: this never
+    raises for an unavailable backend (the call does, or falls back), but a malformed spec
+    raises ConfigError at once. A given ``primary`` with no fallback is returned as is.
+    """
+    if not settings.use_llm:
+        return None
+    fallback = settings.fallback_backend
+    if fallback and parse_backend_spec(fallback) == parse_backend_spec(settings.backend):
+        fallback = None
+    members: list[LLMBackend | Deferred] = [primary if primary is not None
+                                            else _deferred(settings.backend, settings)]
+    if fallback:
+        members.append(_deferred(fallback, settings))
+    if primary is not None and len(members) == 1:
+        return primary
+    return FallbackBackend(*members)
+
+
+def _deferred(spec: str, settings: Settings) -> Deferred:
+    parse_backend_spec(spec)  # ConfigError now, not at the first call
+    return Deferred(spec.strip(), partial(create_backend, spec, settings))
 
 
 def clear_backend_cache() -> None:

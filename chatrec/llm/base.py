@@ -2,12 +2,13 @@
 
 A backend turns chat messages into either free text (streamed) or JSON that matches a JSON schema
 (streamed as raw text chunks, so callers can show results while the model is still writing).
+Each backend declares what it can be trusted with (:class:`Capabilities`), and every call takes
+its length and sampling from one :class:`Generation`.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,49 +25,74 @@ class Message:
     content: str
 
 
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend's model is good enough to be asked for; callers ask this instead of
+    guessing from a model file or a server address. Every reply is still validated."""
+
+    #: word the reason for each pick (else the model only orders the candidates and chatrec
+    #: writes the reasons from the item's own data)
+    writes_reasons: bool = True
+    #: run the LLM preference extractor (chatrec/understand/llm_extract.py) on each message
+    extracts_preferences: bool = False
+
+
+#: A backend that cannot be created can be trusted with nothing.
+NO_CAPABILITIES = Capabilities(writes_reasons=False, extracts_preferences=False)
+
+
+@dataclass(frozen=True)
+class Generation:
+    """How much to generate and how to sample, for one call."""
+
+    max_tokens: int = 512
+    temperature: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.max_tokens < 1:
+            raise ValueError(f"Generation.max_tokens must be at least 1, got {self.max_tokens}")
+        if not 0.0 <= self.temperature <= 2.0:
+            raise ValueError(f"Generation.temperature must be in 0..2, got {self.temperature}")
+
+
+#: the default of :meth:`LLMBackend.stream_text`: a short answer, a little varied
+TEXT_GEN = Generation(max_tokens=256, temperature=0.2)
+#: the default of :meth:`LLMBackend.stream_json`: room for a list of objects, greedy
+JSON_GEN = Generation(max_tokens=512, temperature=0.0)
+
+
 class LLMBackend(ABC):
-    """Base class of every backend (local llama.cpp, OpenAI-compatible, fake)."""
+    """Base class of every backend (local llama.cpp, OpenAI-compatible, fake, fallback)."""
 
     #: what the UI shows, e.g. "local:SmolLM2-135M-Instruct.Q4_1" or "openai:gpt-4o-mini"
     name: str = "llm"
     #: True when no byte of a conversation leaves this machine
     is_local: bool = True
+    #: what this backend's model can be asked for; every backend sets it
+    capabilities: Capabilities
 
     @abstractmethod
-    def stream_text(self, messages: list[Message], *, max_tokens: int = 256,
-                    temperature: float = 0.2) -> Iterator[str]:
+    def stream_text(self, messages: list[Message], *,
+                    gen: Generation = TEXT_GEN) -> Iterator[str]:
         """Free text, chunk by chunk. Raises BackendUnavailable / BackendError."""
 
     @abstractmethod
     def stream_json(self, messages: list[Message], schema: dict[str, Any], *,
-                    max_tokens: int = 512, temperature: float = 0.0) -> Iterator[str]:
+                    gen: Generation = JSON_GEN) -> Iterator[str]:
         """Raw chunks of one JSON value that the backend is constrained (as well as the
         server allows) to make valid against ``schema``. Callers still validate it."""
 
     def complete_json(self, messages: list[Message], schema: dict[str, Any], *,
-                      max_tokens: int = 512, temperature: float = 0.0) -> Any:
+                      gen: Generation = JSON_GEN) -> Any:
         """The whole JSON value, parsed. Raises BackendReplyError when it is not JSON."""
-        text = "".join(self.stream_json(messages, schema, max_tokens=max_tokens,
-                                        temperature=temperature))
-        return parse_json_reply(text)
+        return parse_json_reply("".join(self.stream_json(messages, schema, gen=gen)))
+
+    def warm(self) -> None:  # noqa: B027 - optional hook
+        """Get ready to answer now (a local backend loads its model), so that the first call
+        costs what the next ones do. Raises BackendError when the backend cannot work."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Free the model or connection."""
-
-
-LARGE_MODEL_BYTES = 1_000_000_000  # a GGUF this big is trusted to write reasons and extract
-
-
-def large_local_model(backend: LLMBackend) -> bool | None:
-    """For a backend running a local model file: is it large (>= 1 GB)? None when the backend
-    has no model file (a remote server, a test double)."""
-    path = getattr(backend, "model_path", None)
-    if path is None:
-        return None
-    try:
-        return os.path.getsize(path) >= LARGE_MODEL_BYTES
-    except OSError:
-        return False
 
 
 def parse_json_reply(text: str) -> Any:

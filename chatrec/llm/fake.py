@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, cast
 
 from chatrec.errors import BackendUnavailable
-from chatrec.llm.base import LLMBackend, Message
+from chatrec.llm.base import JSON_GEN, TEXT_GEN, Capabilities, Generation, LLMBackend, Message
 
 #: What a scripted reply may be. A callable is given ``(messages, schema)`` (``schema`` is None for
 #: ``stream_text``) and returns the reply text or a JSON-able dict; it may also raise.
@@ -31,6 +31,8 @@ Responder = Callable[[list[Message], dict[str, Any] | None], str | dict[str, Any
 Reply = str | dict[str, Any] | BaseException | type[BaseException] | Responder
 
 DEFAULT_TEXT = "fake text"
+#: what a FakeLLM claims by default: it writes reasons, and is not asked to extract preferences
+FAKE_CAPABILITIES = Capabilities(writes_reasons=True, extracts_preferences=False)
 
 
 @dataclass(frozen=True)
@@ -40,8 +42,7 @@ class FakeCall:
     kind: Literal["text", "json"]
     messages: list[Message]
     schema: dict[str, Any] | None
-    max_tokens: int
-    temperature: float
+    gen: Generation
 
 
 def _chunks(text: str, size: int) -> Iterator[str]:
@@ -180,7 +181,8 @@ class FakeLLM(LLMBackend):
     used up, every further call gets ``default`` (a reply of the same kinds), or, without one, the
     built-in behaviour: ``stream_json`` streams :func:`fake_value` of the schema and
     ``stream_text`` streams a short fixed sentence. ``responder`` (instead of a script) answers
-    every call. Thread-safe.
+    every call. ``capabilities``: what it claims it can do (default: it writes reasons and is
+    not asked to extract preferences). Thread-safe.
     """
 
     name = "fake"
@@ -188,7 +190,8 @@ class FakeLLM(LLMBackend):
 
     def __init__(self, replies: Sequence[Reply] | None = None, *,
                  responder: Responder | None = None, default: Reply | None = None,
-                 chunk_size: int = 7, text: str = "Here are a few fake suggestions.") -> None:
+                 chunk_size: int = 7, text: str = "Here are a few fake suggestions.",
+                 capabilities: Capabilities = FAKE_CAPABILITIES) -> None:
         if replies and responder is not None:
             raise ValueError("FakeLLM: give either replies or responder, not both")
         self._script: list[Reply] = list(replies or [])
@@ -196,6 +199,7 @@ class FakeLLM(LLMBackend):
         self._default = default
         self.chunk_size = chunk_size
         self.text = text
+        self.capabilities = capabilities
         self.calls: list[FakeCall] = []
         self.closed = False
         self._lock = threading.Lock()
@@ -217,9 +221,9 @@ class FakeLLM(LLMBackend):
             return self._default
 
     def _record(self, kind: Literal["text", "json"], messages: list[Message],
-                schema: dict[str, Any] | None, max_tokens: int, temperature: float) -> None:
+                schema: dict[str, Any] | None, gen: Generation) -> None:
         with self._lock:
-            self.calls.append(FakeCall(kind, list(messages), schema, max_tokens, temperature))
+            self.calls.append(FakeCall(kind, list(messages), schema, gen))
 
     def _render(self, reply: Reply | None, messages: list[Message],
                 schema: dict[str, Any] | None) -> str:
@@ -237,23 +241,22 @@ class FakeLLM(LLMBackend):
         return self._render(responder(list(messages), schema), messages, schema)
 
     def _stream(self, kind: Literal["text", "json"], messages: list[Message],
-                schema: dict[str, Any] | None, max_tokens: int,
-                temperature: float) -> Iterator[str]:
-        self._record(kind, messages, schema, max_tokens, temperature)
+                schema: dict[str, Any] | None, gen: Generation) -> Iterator[str]:
+        self._record(kind, messages, schema, gen)
         reply = self._next()
 
-        def gen() -> Iterator[str]:
+        def chunks() -> Iterator[str]:
             yield from _chunks(self._render(reply, messages, schema), self.chunk_size)
 
-        return gen()
+        return chunks()
 
-    def stream_text(self, messages: list[Message], *, max_tokens: int = 256,
-                    temperature: float = 0.2) -> Iterator[str]:
-        return self._stream("text", messages, None, max_tokens, temperature)
+    def stream_text(self, messages: list[Message], *,
+                    gen: Generation = TEXT_GEN) -> Iterator[str]:
+        return self._stream("text", messages, None, gen)
 
     def stream_json(self, messages: list[Message], schema: dict[str, Any], *,
-                    max_tokens: int = 512, temperature: float = 0.0) -> Iterator[str]:
-        return self._stream("json", messages, schema, max_tokens, temperature)
+                    gen: Generation = JSON_GEN) -> Iterator[str]:
+        return self._stream("json", messages, schema, gen)
 
     def close(self) -> None:
         self.closed = True
@@ -292,6 +295,7 @@ class SlowLLM(LLMBackend):
         self.chunk_delay_s = chunk_delay_s
         self.inner: LLMBackend = inner if inner is not None else FakeLLM()
         self.is_local = self.inner.is_local
+        self.capabilities = self.inner.capabilities
 
     def __repr__(self) -> str:
         return f"SlowLLM(delay_s={self.delay_s}, inner={self.inner!r})"
@@ -310,15 +314,13 @@ class SlowLLM(LLMBackend):
             first = False
             yield chunk
 
-    def stream_text(self, messages: list[Message], *, max_tokens: int = 256,
-                    temperature: float = 0.2) -> Iterator[str]:
-        return self._slow(self.inner.stream_text(messages, max_tokens=max_tokens,
-                                                 temperature=temperature))
+    def stream_text(self, messages: list[Message], *,
+                    gen: Generation = TEXT_GEN) -> Iterator[str]:
+        return self._slow(self.inner.stream_text(messages, gen=gen))
 
     def stream_json(self, messages: list[Message], schema: dict[str, Any], *,
-                    max_tokens: int = 512, temperature: float = 0.0) -> Iterator[str]:
-        return self._slow(self.inner.stream_json(messages, schema, max_tokens=max_tokens,
-                                                 temperature=temperature))
+                    gen: Generation = JSON_GEN) -> Iterator[str]:
+        return self._slow(self.inner.stream_json(messages, schema, gen=gen))
 
     def close(self) -> None:
         self.inner.close()

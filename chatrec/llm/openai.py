@@ -15,6 +15,10 @@ Structured output (``settings.structured_output``):
   system message: the reply is JSON, but the schema is only asked for, not enforced;
 * ``auto`` - ``json_schema`` on api.openai.com, ``function_calling`` on any other server.
 
+Capabilities: a model behind a remote server writes reasons and extracts preferences; a server on
+this machine (loopback) may be running a small model (``python -m llama_cpp.server`` with the
+135M default, say), so it writes reasons but is not asked to extract.
+
 The API key never appears in an exception message, a log line or a ``repr``: it is held only as a
 ``SecretStr`` and every server message we quote is passed through :meth:`OpenAIBackend._redact`.
 """
@@ -36,7 +40,7 @@ from chatrec.errors import (
     BackendUnavailable,
     ConfigError,
 )
-from chatrec.llm.base import LLMBackend, Message
+from chatrec.llm.base import JSON_GEN, TEXT_GEN, Capabilities, Generation, LLMBackend, Message
 from chatrec.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -124,6 +128,8 @@ class OpenAIBackend(LLMBackend):
         self.structured_output = structured_output
         self.name = f"openai:{model}"
         self.is_local = is_loopback_url(self.base_url)
+        self.capabilities = Capabilities(writes_reasons=True,
+                                         extracts_preferences=not self.is_local)
         self._key = SecretStr(api_key or PLACEHOLDER_KEY)
         self._chat = ChatOpenAI(
             model=model, api_key=self._key, base_url=self.url, timeout=self.timeout_s,
@@ -156,12 +162,12 @@ class OpenAIBackend(LLMBackend):
             text = text.replace(secret, "***")
         return _KEYLIKE.sub("sk-***", text)
 
-    def _limits(self, max_tokens: int, temperature: float) -> dict[str, Any]:
-        kw: dict[str, Any] = {"max_tokens": max_tokens, "temperature": temperature}
+    def _limits(self, gen: Generation) -> dict[str, Any]:
+        kw: dict[str, Any] = {"max_tokens": gen.max_tokens, "temperature": gen.temperature}
         if self.base_url is not None:
             # ChatOpenAI sends OpenAI's newer ``max_completion_tokens``; compatible servers
             # (llama.cpp's among them) may only read the classic field, so send both.
-            kw["extra_body"] = {"max_tokens": max_tokens}
+            kw["extra_body"] = {"max_tokens": gen.max_tokens}
         return kw
 
     def _error(self, exc: BaseException) -> Exception:
@@ -212,20 +218,19 @@ class OpenAIBackend(LLMBackend):
             raise err from None
 
     # --- LLMBackend -------------------------------------------------------------------------------
-    def stream_text(self, messages: list[Message], *, max_tokens: int = 256,
-                    temperature: float = 0.2) -> Iterator[str]:
-        def gen() -> Iterator[str]:
-            for chunk in self._chat.stream(_to_langchain(messages),
-                                           **self._limits(max_tokens, temperature)):
+    def stream_text(self, messages: list[Message], *,
+                    gen: Generation = TEXT_GEN) -> Iterator[str]:
+        def chunks() -> Iterator[str]:
+            for chunk in self._chat.stream(_to_langchain(messages), **self._limits(gen)):
                 if isinstance(chunk.content, str) and chunk.content:
                     yield chunk.content
 
-        return self._guard(gen())
+        return self._guard(chunks())
 
     def stream_json(self, messages: list[Message], schema: dict[str, Any], *,
-                    max_tokens: int = 512, temperature: float = 0.0) -> Iterator[str]:
+                    gen: Generation = JSON_GEN) -> Iterator[str]:
         method = self.method
-        kw = self._limits(max_tokens, temperature)
+        kw = self._limits(gen)
         if method == "function_calling":
             return self._guard(self._tool_json(messages, schema, kw))
         if method == "json_schema":
@@ -237,12 +242,12 @@ class OpenAIBackend(LLMBackend):
             kw["response_format"] = {"type": "json_object"}
             lc_messages = _to_langchain(_with_schema_note(messages, schema))
 
-        def gen() -> Iterator[str]:
+        def chunks() -> Iterator[str]:
             for chunk in self._chat.stream(lc_messages, **kw):
                 if isinstance(chunk.content, str) and chunk.content:
                     yield chunk.content
 
-        return self._guard(gen())
+        return self._guard(chunks())
 
     def _tool_json(self, messages: list[Message], schema: dict[str, Any],
                    kw: dict[str, Any]) -> Iterator[str]:

@@ -26,9 +26,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chatrec.errors import ChatrecError
-from chatrec.llm.base import LLMBackend, Message, large_local_model, parse_json_reply
+from chatrec.llm.base import Generation, LLMBackend, Message, parse_json_reply
 from chatrec.profile import Constraint, Preferences
 from chatrec.prompts import Prompt, load_prompt
+from chatrec.settings import shipped_dir
 from chatrec.understand.model import TitleMatch, Understanding
 from chatrec.understand.text import fold, strip_year, title_key
 from chatrec.vocab import normalize_term
@@ -39,24 +40,19 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: prompt name -> the variables this module fills in (checked by :func:`load_prompt`)
-PROMPT_VARS: dict[str, frozenset[str]] = {
-    "extract_system": frozenset({"noun", "fields"}),
-    "extract_user": frozenset({"message"}),
-}
-DEFAULT_PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
+PROMPTS = ("extract_system", "extract_user")  # variables declared in prompts.REQUIRED
 MAX_LIST = 8  # items per list in the schema: a message names a handful of things
 MAX_STR = 120
 MAX_MESSAGE = 1000
-MAX_TOKENS = 320
+GENERATION = Generation(max_tokens=320, temperature=0.0)
 _OPS = ("min", "max", "eq")
 
 
 # --- prompts and schema ---------------------------------------------------------------------
 def load_extract_prompts(directory: Path | None = None) -> dict[str, Prompt]:
     """The extractor's two prompts, their variables checked."""
-    d = directory if directory is not None else DEFAULT_PROMPTS_DIR
-    return {name: load_prompt(d, name, expected=want) for name, want in PROMPT_VARS.items()}
+    d = directory if directory is not None else shipped_dir("prompts")
+    return {name: load_prompt(d, name) for name in PROMPTS}
 
 
 def constraint_fields(catalog: Catalog) -> dict[str, str]:
@@ -98,7 +94,7 @@ def _fields_text(catalog: Catalog) -> str:
 # --- the call -------------------------------------------------------------------------------
 def extract(backend: LLMBackend, text: str, prefs: Preferences, catalog: Catalog,
             prompts: Mapping[str, Prompt] | None = None, *, titles: TitleIndex | None = None,
-            turn: int = 0, max_tokens: int = MAX_TOKENS) -> Understanding | None:
+            turn: int = 0, gen: Generation = GENERATION) -> Understanding | None:
     """Ask ``backend`` what ``text`` says; return only catalog-checked facts, or None.
 
     ``titles`` is the understander's :class:`TitleIndex` (``Understander(catalog).titles``;
@@ -107,13 +103,12 @@ def extract(backend: LLMBackend, text: str, prefs: Preferences, catalog: Catalog
     None means: the backend failed or replied with something unusable.
     """
     try:
-        p = dict(prompts) if prompts is not None and set(PROMPT_VARS) <= set(prompts) \
+        p = dict(prompts) if prompts is not None and set(PROMPTS) <= set(prompts) \
             else load_extract_prompts()
         msgs = [Message("system", p["extract_system"].render(noun=catalog.manifest.noun,
                                                               fields=_fields_text(catalog))),
                 Message("user", p["extract_user"].render(message=text[:MAX_MESSAGE]))]
-        raw = backend.complete_json(msgs, schema_for(catalog), max_tokens=max_tokens,
-                                    temperature=0.0)
+        raw = backend.complete_json(msgs, schema_for(catalog), gen=gen)
     except ChatrecError as e:  # BackendUnavailable, BackendError, BackendReplyError, PromptError
         log.info("LLM extraction failed, keeping the deterministic result: %s", e)
         return None
@@ -140,14 +135,13 @@ SKIP_INTENTS = frozenset({"greeting", "more", "why", "item_question"})
 
 def should_extract(backend: LLMBackend | None, mode: str = "auto") -> bool:
     """Whether to run the extractor with this backend. ``mode`` is "on", "off" or "auto": only
-    capable backends, i.e. remote ones or local GGUF models of 1 GB or more (never the default
-    135M model, nor the fake test backend)."""
+    backends whose capabilities say they extract preferences (remote models and local GGUF
+    models of 1 GB or more; never the default 135M model, nor the fake test backend)."""
     if backend is None or mode == "off":
         return False
     if mode == "on":
         return True
-    large = large_local_model(backend)
-    return (not backend.is_local) if large is None else large
+    return backend.capabilities.extracts_preferences
 
 
 def refine(det: Understanding, backend: LLMBackend, text: str, prefs: Preferences, catalog: Catalog,

@@ -1,0 +1,236 @@
+"""The ranker on the shipped movies catalog with test-double backends: one call, validated picks,
+the code's ranking for the rest, and the notes the user sees when a backend fails or falls back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chatrec.catalog import Catalog
+from chatrec.errors import BackendUnavailable, ConfigError
+from chatrec.llm.base import Capabilities, Generation, LLMBackend
+from chatrec.llm.fake import FailingLLM, FakeLLM
+from chatrec.llm.fallback import Deferred, FallbackBackend
+from chatrec.profile import Preferences
+from chatrec.prompts import load_prompts
+from chatrec.rank.ranker import PickStreamParser, Ranker, RankOutcome, pick_schema
+from chatrec.rank.reasons import template_reason
+from chatrec.settings import Settings
+from chatrec.types import Candidate, Pick
+
+INTERSTELLAR = "109487"
+# The Matrix, Empire Strikes Back, A New Hope, Aliens, Inception, Saving Private Ryan, Godfather
+IDS = ["2571", "1196", "260", "1200", "79132", "2028", "858"]
+ORDER_ONLY = Capabilities(writes_reasons=False, extracts_preferences=False)
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    return Catalog.from_folder(Path(__file__).resolve().parents[2] / "catalogs" / "movies")
+
+
+@pytest.fixture(scope="module")
+def ranker(catalog: Catalog) -> Ranker:
+    return Ranker(catalog, load_prompts(Settings().prompts_dir))
+
+
+@pytest.fixture()
+def prefs() -> Preferences:
+    p = Preferences()
+    p.like_item(INTERSTELLAR, "Interstellar (2014)", 1)
+    return p
+
+
+@pytest.fixture()
+def cands(catalog: Catalog) -> list[Candidate]:
+    return [Candidate(catalog.items[i], 1.0 - k / 10) for k, i in enumerate(IDS)]
+
+
+def rank(ranker: Ranker, prefs: Preferences, cands: list[Candidate], backend: LLMBackend | None,
+         **kw: Any) -> tuple[list[Pick], RankOutcome]:
+    out = RankOutcome()
+    picks = list(ranker.stream(prefs, "space", cands, 4, backend, outcome=out, **kw))
+    return picks, out
+
+
+def named(name: str, llm: FakeLLM) -> FakeLLM:
+    llm.name = name
+    return llm
+
+
+# --- one call, validated ----------------------------------------------------------------------
+def test_the_models_valid_picks_come_first_then_the_codes(ranker: Ranker, prefs: Preferences,
+                                                        cands: list[Candidate]) -> None:
+    grounded = template_reason(cands[3], prefs, ranker.catalog)
+    llm = FakeLLM([{"picks": [
+        {"id": IDS[3], "reason": grounded},
+        {"id": IDS[3], "reason": grounded},  # duplicate
+        {"id": "999999", "reason": "An invented film about space"},  # not a candidate
+        {"id": IDS[4], "reason": "A romantic comedy about horses."},  # ungrounded: replaced
+    ]}])
+    picks, out = rank(ranker, prefs, cands, llm)
+    assert [p.item_id for p in picks] == [IDS[3], IDS[4], IDS[0], IDS[1]]
+    assert [p.source for p in picks] == ["llm", "llm-order", "code", "code"]
+    assert picks[0].reason == grounded
+    assert picks[1].reason == template_reason(cands[4], prefs, ranker.catalog)
+    assert out.llm_used and out.llm_valid == 2 and out.reasons_replaced == 1 and out.fallback
+    assert out.backend == "fake" and out.error is None and out.notes == []
+    assert len(out.llm_dropped) == 2 and "duplicate" in out.llm_dropped[0]
+    (call,) = llm.calls
+    assert call.gen == Generation(max_tokens=30 + 34 * 4)
+    shown = call.schema["properties"]["picks"]["items"]["properties"]["id"]["enum"]
+    assert shown == IDS[:6]  # the top llm_candidates
+    assert Ranker.diagnostics(out)["llm_valid"] == 2
+
+
+def test_an_excluded_pick_is_dropped(ranker: Ranker, prefs: Preferences,
+                                     cands: list[Candidate]) -> None:
+    prefs.dislike_attr("horror", 1)  # Aliens is a horror film
+    llm = FakeLLM([{"picks": [{"id": IDS[3], "reason": "x"}]}])
+    picks, out = rank(ranker, prefs, cands, llm)
+    assert out.llm_valid == 0 and out.llm_dropped == [f"{IDS[3]} excluded: is horror, which you "
+                                                      "don't want"]
+    assert [p.source for p in picks] == ["code"] * 4
+
+
+def test_the_code_ranks_alone_without_a_backend(ranker: Ranker, prefs: Preferences,
+                                                cands: list[Candidate]) -> None:
+    picks, out = rank(ranker, prefs, cands, None)
+    assert [p.item_id for p in picks] == IDS[:4] and {p.source for p in picks} == {"code"}
+    assert not out.llm_used and out.notes == [] and out.backend is None
+
+
+def test_an_unusable_answer_says_so(ranker: Ranker, prefs: Preferences,
+                                    cands: list[Candidate]) -> None:
+    picks, out = rank(ranker, prefs, cands, FakeLLM([{"picks": []}]))
+    assert [p.item_id for p in picks] == IDS[:4]
+    assert out.notes == ["The language model's answer was unusable; these picks and reasons "
+                         "come from chatrec's own ranking."]
+
+
+def test_stops_reading_once_it_has_enough(ranker: Ranker, prefs: Preferences,
+                                          cands: list[Candidate]) -> None:
+    picks = list(ranker.stream(prefs, "", cands, 2, FakeLLM()))  # the fake's reply has 2+ picks
+    assert len(picks) == 2 and {p.source for p in picks} <= {"llm", "llm-order"}
+
+
+# --- reasons or only an order ------------------------------------------------------------------
+@pytest.mark.parametrize(("mode", "capabilities", "reasons"), [
+    ("auto", Capabilities(), True), ("auto", ORDER_ONLY, False),
+    ("on", ORDER_ONLY, True), ("off", Capabilities(), False),
+])
+def test_reasons_follow_the_mode_and_the_backends_capabilities(
+        catalog: Catalog, prefs: Preferences, cands: list[Candidate], mode: str,
+        capabilities: Capabilities, reasons: bool) -> None:
+    ranker = Ranker(catalog, load_prompts(Settings().prompts_dir), llm_reasons=mode)
+    llm = FakeLLM(capabilities=capabilities)
+    assert ranker.writes_reasons(llm) is reasons
+    picks, _ = rank(ranker, prefs, cands, llm)
+    (call,) = llm.calls
+    assert call.schema == pick_schema(IDS[:6], 4, reasons)
+    assert call.gen.max_tokens == (30 + 34 * 4 if reasons else 16 + 12 * 4)
+    assert call.messages == ranker.messages(prefs, "space", cands[:6], 4, reasons)
+    if not reasons:  # the model orders; chatrec words every reason
+        assert {p.source for p in picks} == {"llm-order"}
+
+
+def test_an_explicit_reasons_argument_wins(ranker: Ranker, prefs: Preferences,
+                                           cands: list[Candidate]) -> None:
+    llm = FakeLLM()
+    rank(ranker, prefs, cands, llm, reasons=False)
+    assert llm.calls[0].schema == pick_schema(IDS[:6], 4, reasons=False)
+
+
+def test_a_bad_reasons_mode(catalog: Catalog) -> None:
+    with pytest.raises(ConfigError, match="CHATREC_LLM_REASONS"):
+        Ranker(catalog, {}, llm_reasons="sometimes")
+
+
+# --- failures and fallbacks: what the user is told ---------------------------------------------
+def test_a_failed_backend_hands_over_to_the_fallback(ranker: Ranker, prefs: Preferences,
+                                                     cands: list[Candidate]) -> None:
+    primary = named("openai:test", FakeLLM([BackendUnavailable("connection refused")]))
+    backup = FakeLLM()
+    picks, out = rank(ranker, prefs, cands, FallbackBackend(primary, backup))
+    assert len(picks) == 4 and {p.source for p in picks} <= {"llm", "llm-order"}
+    assert out.backend == "fake" and out.error is None and out.llm_used
+    assert out.notes == ["openai:test failed (connection refused); fake answered instead."]
+    assert len(primary.calls) == len(backup.calls) == 1
+
+
+def test_a_backend_unavailable_at_creation_is_named(ranker: Ranker, prefs: Preferences,
+                                                    cands: list[Candidate]) -> None:
+    def missing() -> LLMBackend:
+        raise BackendUnavailable("model file /m.gguf does not exist")
+
+    picks, out = rank(ranker, prefs, cands, FallbackBackend(Deferred("local", missing), FakeLLM()))
+    assert len(picks) == 4 and out.backend == "fake"
+    assert out.notes == ["(local is unavailable: using fake.)"]
+
+
+def test_with_no_backend_available_the_code_ranks_alone(ranker: Ranker, prefs: Preferences,
+                                                        cands: list[Candidate]) -> None:
+    def missing() -> LLMBackend:
+        raise BackendUnavailable("set OPENAI_API_KEY")
+
+    picks, out = rank(ranker, prefs, cands, FallbackBackend(Deferred("openai", missing)))
+    assert [p.item_id for p in picks] == IDS[:4] and {p.source for p in picks} == {"code"}
+    assert not out.llm_used and out.backend is None and out.error is None
+    assert out.notes == ["(The language model is unavailable: set OPENAI_API_KEY. "
+                         "Ranking without it.)"]
+
+
+def test_when_every_backend_fails_the_code_answers(ranker: Ranker, prefs: Preferences,
+                                                   cands: list[Candidate]) -> None:
+    llm = FallbackBackend(FailingLLM("connection refused"),
+                          named("local", FakeLLM([BackendUnavailable("out of memory")])))
+    picks, out = rank(ranker, prefs, cands, llm)
+    assert [p.item_id for p in picks] == IDS[:4] and {p.source for p in picks} == {"code"}
+    assert out.llm_used and out.backend == "local"
+    assert out.error == ("every LLM backend failed: fake:failing: connection refused; "
+                         "local: out of memory")
+    assert out.notes == [f"The language model failed ({out.error[:120]}); these picks and "
+                         "reasons come from chatrec's own ranking."]
+
+
+def test_a_plain_backend_failure(ranker: Ranker, prefs: Preferences,
+                                 cands: list[Candidate]) -> None:
+    picks, out = rank(ranker, prefs, cands, FailingLLM("HTTP 500"))
+    assert [p.item_id for p in picks] == IDS[:4]
+    assert out.error == "HTTP 500" and out.backend == "fake:failing"
+    assert out.notes[0].startswith("The language model failed (HTTP 500)")
+
+
+def test_a_backend_bug_costs_no_answer(ranker: Ranker, prefs: Preferences,
+                                       cands: list[Candidate]) -> None:
+    picks, out = rank(ranker, prefs, cands, FakeLLM([KeyError("oops")]))
+    assert len(picks) == 4 and out.error is not None and "KeyError" in out.error
+
+
+# --- the schema and the streaming parser --------------------------------------------------------
+def test_pick_stream_parser_yields_objects_as_they_close() -> None:
+    text = '{"picks": [{"id": "1", "reason": "a, b {x}"}, {"id": "2", "reason": "c"}]}'
+    p = PickStreamParser()
+    got = []
+    for ch in text:
+        got.extend(p.feed(ch))
+    assert [g["id"] for g in got] == ["1", "2"]
+
+
+def test_pick_schema_enumerates_ids() -> None:
+    s = pick_schema(["a", "b", "c"], 2)
+    item = s["properties"]["picks"]["items"]
+    assert item["properties"]["id"]["enum"] == ["a", "b", "c"]
+    assert s["properties"]["picks"]["minItems"] == 2
+
+
+def test_order_only_schema_and_parser() -> None:
+    s = pick_schema(["a", "b", "c"], 2, reasons=False)
+    assert s["properties"]["picks"]["items"] == {"type": "string", "enum": ["a", "b", "c"]}
+    p = PickStreamParser()
+    got = []
+    for ch in '{"picks": ["b", "a"]}':
+        got.extend(p.feed(ch))
+    assert got == [{"id": "b", "reason": None}, {"id": "a", "reason": None}]
