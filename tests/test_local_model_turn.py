@@ -54,6 +54,25 @@ def test_local_model_turn(local_rec, message: str, network_attempts) -> None:  #
     assert network_attempts.list() == []
 
 
+def test_consecutive_turns_do_not_wait_for_each_other(local_rec) -> None:  # type: ignore[no-untyped-def]
+    """The ranker stops reading the model's stream once it has its picks: the model must be
+    free for the next turn at once (a stream left open held the model's lock: turn 2 hung)."""
+    import threading
+
+    s = local_rec.session()
+    replies: list[object] = []
+
+    def talk() -> None:
+        for text in ("I loved Interstellar", "more like that", "something funny instead"):
+            replies.append(s.send(text))
+
+    t = threading.Thread(target=talk, daemon=True)
+    t.start()
+    t.join(timeout=300)  # a deadlock guard, not a speed target: each turn takes seconds
+    assert not t.is_alive(), f"turn {len(replies) + 1} never finished"
+    assert all(r.picks for r in replies)  # type: ignore[attr-defined]
+
+
 def test_local_mode_opens_no_outside_connection(local_rec, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     """Record every socket connection made during a local turn: loopback or none at all."""
     seen: list[object] = []

@@ -109,9 +109,15 @@ class FallbackStream(Iterator[str]):
     """
 
     def __init__(self, members: list[_Member], call: Callable[[LLMBackend], Iterator[str]]) -> None:
-        self.answered_by: str | None = None
         self.failures: list[Failure] = []
-        self._chunks = self._run(members, call)
+        self._answered: list[str] = []
+        # no reference back to self: a stream dropped unfinished is freed (and the local model
+        # it holds released) at once, not at the next garbage collection
+        self._chunks = _first_answer(members, call, self.failures, self._answered)
+
+    @property
+    def answered_by(self) -> str | None:
+        return self._answered[0] if self._answered else None
 
     def __next__(self) -> str:
         return next(self._chunks)
@@ -120,34 +126,41 @@ class FallbackStream(Iterator[str]):
         """Stop early: the answering backend's stream is closed (a local model is released)."""
         self._chunks.close()
 
-    def _run(self, members: list[_Member],
-             call: Callable[[LLMBackend], Iterator[str]]) -> Generator[str, None, None]:
-        for member in members:
-            try:
-                backend = member.get()
-            except BackendError as e:
-                self.failures.append(Failure(member.name, e, unavailable=True))
-                continue
-            try:
-                chunks = call(backend)
-                first = next(chunks, None)  # a stream that raised here is finished
-            except BackendError as e:
-                self.failures.append(Failure(backend.name, e, unavailable=False))
-                continue
-            self.answered_by = backend.name
+
+def _first_answer(members: list[_Member], call: Callable[[LLMBackend], Iterator[str]],
+                  failures: list[Failure], answered: list[str]) -> Generator[str, None, None]:
+    for member in members:
+        try:
+            backend = member.get()
+        except BackendError as e:
+            failures.append(Failure(member.name, e, unavailable=True))
+            continue
+        try:
+            chunks = call(backend)
+            first = next(chunks, None)  # a stream that raised here is finished
+        except BackendError as e:
+            failures.append(Failure(backend.name, e, unavailable=False))
+            continue
+        answered.append(backend.name)
+        try:
             if first is not None:
                 yield first
                 yield from chunks
-            return
-        raise self._all_failed()
+        finally:
+            close = getattr(chunks, "close", None)
+            if callable(close):
+                close()
+        return
+    raise _all_failed(failures)
 
-    def _all_failed(self) -> BackendError:
-        if len(self.failures) == 1:
-            return self.failures[0].error
-        text = "every LLM backend failed: " + "; ".join(str(f) for f in self.failures)
-        if all(isinstance(f.error, BackendUnavailable) for f in self.failures):
-            return BackendUnavailable(text)
-        return BackendError(text)
+
+def _all_failed(failures: list[Failure]) -> BackendError:
+    if len(failures) == 1:
+        return failures[0].error
+    text = "every LLM backend failed: " + "; ".join(str(f) for f in failures)
+    if all(isinstance(f.error, BackendUnavailable) for f in failures):
+        return BackendUnavailable(text)
+    return BackendError(text)
 
 
 class FallbackBackend(LLMBackend):

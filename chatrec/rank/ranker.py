@@ -229,6 +229,9 @@ class Ranker:
             out.error = f"{type(e).__name__}: {e}"
             log.exception("LLM ranking crashed (%s)", out.backend)
         finally:
+            close = getattr(stream, "close", None)
+            if callable(close):
+                close()  # release the model now (a local backend holds its lock while streaming)
             if isinstance(stream, FallbackStream):
                 self._note_attempts(stream, out)
 

@@ -289,3 +289,30 @@ def test_a_local_model_is_not_loaded_by_building(tmp_path: Path) -> None:
         assert llm.is_local is False  # the OpenAI fallback would leave the machine
     finally:
         clear_backend_cache()
+
+
+def test_an_unfinished_stream_releases_its_backend_when_dropped_without_gc() -> None:
+    """A local backend holds its lock while a stream is open: a stream the ranker stops early
+    must let go of it when dropped, not at the next garbage collection (that hung turn 2)."""
+    import gc
+
+    released: list[bool] = []
+
+    class Holds(FakeLLM):
+        def stream_json(self, messages: list[Message], schema: dict[str, Any], *,
+                        gen: Generation = JSON_GEN) -> Iterator[str]:
+            def chunks() -> Iterator[str]:
+                try:
+                    yield from ('{"a"', ": 1", "}")
+                finally:
+                    released.append(True)
+            return chunks()
+
+    gc.disable()
+    try:
+        stream = FallbackBackend(Holds()).stream_json(MSGS, SCHEMA)
+        assert next(stream) == '{"a"'
+        del stream
+        assert released == [True]
+    finally:
+        gc.enable()
