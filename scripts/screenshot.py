@@ -39,7 +39,7 @@ def _wait_status(page, words: list[str], timeout: float = 300_000) -> None:  # t
 
 
 def main() -> int:
-    data_dir = os.environ.get("CHATREC_DATA_DIR", Path.home() / ".cache" / "chatrec-test")
+    data_dir = os.environ.get("CHATREC_DATA_DIR", Path.home() / ".local" / "share" / "chatrec")
     default_index = Path(data_dir) / "index"
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--index-dir", type=Path, default=default_index)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,8 +30,11 @@ def make_recommender(catalog: str, backend: str, data_dir: str | Path,
 
 
 def default_data_dir() -> str:
-    """The index folder the tests share (built once, reused by every suite)."""
-    return os.environ.get("CHATREC_TEST_DATA_DIR", str(Path.home() / ".cache" / "chatrec-test"))
+    """The app's data dir (``CHATREC_DATA_DIR``): its indexes are reused (their names carry the
+    catalog's content hash, so a stale one is never read)."""
+    from chatrec.settings import Settings
+
+    return str(Settings.load().data_dir)
 
 
 def run_main(prog: str, doc: str | None, add_arguments: Callable[[argparse.ArgumentParser], None],

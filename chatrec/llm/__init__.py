@@ -97,7 +97,7 @@ def _local_backend(model_path: str | None, settings: Settings) -> LocalLlamaBack
 
     path = resolve_model_path(model_path)  # BackendUnavailable when missing
     n_threads = settings.n_threads or os.cpu_count() or 1
-    key = (str(path), int(settings.n_ctx), int(n_threads))
+    key = (str(path.resolve()), int(settings.n_ctx), int(n_threads))
     with _CACHE_LOCK:
         backend = _LOCAL_CACHE.get(key)
         if backend is None:
