@@ -45,6 +45,13 @@ class BackendUnavailable(BackendError):
     """The backend cannot be reached or loaded (server down, model file missing, no API key)."""
 
 
+class BackendBusy(BackendError):
+    """The backend is answering another call and this one has a deadline it would not meet by
+    waiting (a local model serves one call at a time); the caller answers without it now. Raise
+    ``CHATREC_LLM_DEADLINE_S`` to let turns wait longer, or serve the model from a server that
+    takes several calls at once (``OPENAI_BASE_URL``)."""
+
+
 class BackendReplyError(BackendError):
     """The backend answered, but the reply was empty, malformed or outside the schema."""
 

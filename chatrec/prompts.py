@@ -16,9 +16,9 @@ from chatrec.errors import PromptError
 #: prompt name -> the variables the code fills in
 REQUIRED: dict[str, frozenset[str]] = {
     "rank_system": frozenset({"noun_plural", "n"}),
-    "rank_user": frozenset({"profile", "request", "candidates", "n"}),
+    "rank_user": frozenset({"profile", "request", "candidates"}),
     "order_system": frozenset({"noun_plural", "n"}),
-    "order_user": frozenset({"profile", "request", "candidates", "n"}),
+    "order_user": frozenset({"profile", "request", "candidates"}),
     "extract_system": frozenset({"noun", "fields"}),
     "extract_user": frozenset({"message"}),
 }

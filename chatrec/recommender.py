@@ -11,9 +11,10 @@ Every part a test or an evaluation swaps is a constructor argument (``llm=``, ``
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ from chatrec.retrieve.index import VectorIndex
 from chatrec.session import Session, SessionLocks
 from chatrec.settings import Settings
 from chatrec.store import SessionStore, open_store
-from chatrec.turn import TurnPipeline
+from chatrec.turn import History, TurnPipeline
 from chatrec.understand import Understander
 
 _KEEP = object()  # "not given" for override()
@@ -70,10 +71,12 @@ class Recommender:
             catalog=self.catalog, settings=self.settings,
             understander=Understander(self.catalog),
             generator=generator or self.make_generator(),
-            ranker=Ranker(self.catalog, prompts, llm_reasons=self.settings.llm_reasons),
+            ranker=Ranker(self.catalog, prompts, llm_reasons=self.settings.llm_reasons,
+                          deadline_s=self.settings.llm_deadline_s),
             answers=Answerer(self.catalog, self.collab),
             prompts=prompts, llm=self.llm)
         self._locks = SessionLocks()
+        self.warmed: tuple[str, ...] = ()  # the parts warm() made ready
 
     # --- parts ----------------------------------------------------------------------
     @property
@@ -145,14 +148,44 @@ class Recommender:
         return Session(self.pipeline, self.store, self._locks, session_id, prefs, rec.turns,
                        int(rec.state.get("turn", 0)))
 
-    def warm(self) -> None:
-        """Load now what the first turn would load (the local model), so the first reply costs
-        what a later one does. A backend that cannot work is reported by the turns."""
+    def warm(self, progress: Callable[[str], None] | None = None) -> tuple[str, ...]:
+        """Load now what the first turn would load, so that the first reply costs what a later
+        one does: the embedder (its model and first run), the index (Chroma's first query), the
+        candidate generator's tables, the language model, then one rehearsal turn (nothing
+        stored) for whatever else a turn computes on first use. ``progress`` is told each
+        step's name before it runs. Returns the steps done (also kept in ``warmed``); a backend
+        that cannot work is left out, and the turns report it."""
+        steps: list[tuple[str, Callable[[], None]]] = [
+            ("embedder", self.embedder.warm), ("index", self.index.warm),
+            ("candidates", self.generator.warm)]
         if self.llm is not None:
+            steps.append(("model", self.llm.warm))
+        steps.append(("first turn", self._rehearse))
+        ready: list[str] = []
+        for name, step in steps:
+            if progress is not None:
+                progress(name)
             try:
-                self.llm.warm()
+                step()
             except BackendError as e:
                 log.warning("the language model is not ready: %s", e)
+                continue
+            ready.append(name)
+        self.warmed = tuple(ready)
+        return self.warmed
+
+    def _rehearse(self) -> None:
+        """One turn about the catalog's most popular item, thrown away: it computes what a turn
+        computes on first use (regular expressions, the ranking prompt, llama.cpp's prompt
+        cache). A backend that sends text off this machine is left out (a paid request)."""
+        top = self.generator.popular(1)
+        if not top:
+            return
+        llm = self.llm if self.llm is not None and self.llm.is_local else None
+        message = f"I loved {self.catalog.items[top[0]].title}, something like it please"
+        for _ in dataclasses.replace(self.pipeline, llm=llm).run(message, Preferences(), 1,
+                                                                 History()):
+            pass
 
     def predict_fit(self, item_id: str, prefs: Preferences) -> float | None:
         """A 1-5 estimate of how much a user with ``prefs`` would like the item."""

@@ -59,6 +59,11 @@ class Settings:
     llm_candidates: int = 6  # how many of the code's top candidates the LLM sees
     retrieve_k: int = 200  # dense neighbours fetched per query before filtering
     use_llm: bool = True  # False: the code's ranking and template reasons only
+    # how long a turn waits for the LLM's ranking (seconds; 0: no limit; unset: 1.5 for an order,
+    # 8 when the model writes reasons, see chatrec/rank/ranker.py). A model busy with another
+    # turn is not waited for, and one still writing at the deadline is no longer read: the
+    # code's ranking completes the picks and the reply says so
+    llm_deadline_s: float | None = None
     # does the model write the reasons? "auto": yes, except for small local models (< 1 GB
     # GGUF), which only order the candidates (their reasons are rarely grounded, and cost ~2 s)
     llm_reasons: str = "auto"  # auto | on | off
@@ -120,6 +125,9 @@ class Settings:
         if self.llm_extract not in {"auto", "on", "off"}:
             raise ConfigError(f"llm_extract={self.llm_extract!r}; use auto, on or off "
                               "(CHATREC_LLM_EXTRACT)")
+        if self.llm_deadline_s is not None and self.llm_deadline_s < 0:
+            raise ConfigError(f"llm_deadline_s must be >= 0 (0: no limit), got "
+                              f"{self.llm_deadline_s} (set CHATREC_LLM_DEADLINE_S)")
         if self.max_message_chars < 10:
             raise ConfigError("max_message_chars must be at least 10 (CHATREC_MAX_MESSAGE_CHARS)")
 

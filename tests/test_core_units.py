@@ -48,7 +48,7 @@ def test_settings_unknown_override() -> None:
 def test_shipped_prompts_load_and_render() -> None:
     prompts = load_prompts(REPO_DIR / "prompts")
     assert set(prompts) == set(REQUIRED)
-    text = prompts["rank_user"].render(profile="p", request="r", candidates="c", n=3)
+    text = prompts["rank_system"].render(noun_plural="movies", n=3)
     assert '{"picks"' in text  # literal braces survive formatting
 
 

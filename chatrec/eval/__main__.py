@@ -11,7 +11,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = p.add_subparsers(dest="suite", required=True)
     from chatrec.eval import bench, inspired, offline, redial, report, simulate
 
-    bench.add_arguments(sub.add_parser("bench", help="speed and memory figures"))
+    bench.add_arguments(sub.add_parser("bench", help="speed and memory figures (issue 16)",
+                                       description=bench.__doc__,
+                                       formatter_class=argparse.RawDescriptionHelpFormatter))
     simulate.add_arguments(sub.add_parser("simulate", help="simulated users on MovieLens"))
     offline.add_arguments(sub.add_parser("offline", help="offline top-N and rating prediction"))
     report.add_arguments(sub.add_parser("report", help="run the suites, write reports/latest.md"))

@@ -1,189 +1,327 @@
-"""Speed and memory benchmarks. Each measurement runs in a fresh subprocess so that start-up
-times and peak RSS are real; figures are medians of repeated runs.
+"""Speed and memory: every figure of issue 16 in one run, each next to its target.
 
-    python -m chatrec.eval bench                 # everything
-    python -m chatrec.eval bench --only turn --repeat 5
+    python -m chatrec.eval bench              # the full run; writes reports/bench.md
+    python -m chatrec.eval bench --quick      # a short smoke run (prints only, unless --out)
+    python -m chatrec.eval bench --only turn  # one section: app | turn | import
+
+Sections, each in a process of its own so its start-up and peak RSS are real:
+
+* ``app``: ``app.py`` started on a fresh data dir whose index is built: spawn to ``/healthz``
+  ready, ready to the first ``/api/chat`` reply, a few single-user HTTP turns, then the load test
+  (20 users) on the same process, and that process's peak RSS.
+* ``turn`` (:mod:`chatrec.eval.bench_turn`): warm turns and first text through
+  ``Session.stream``, interleaved with the same ranking requests sent to a bare llama.cpp model;
+  ``rank(50)`` vs a bare Chroma query.
+* ``import`` (:mod:`chatrec.eval.bench_import`): importing short rows vs bare
+  ``SentenceTransformer.encode`` on the same texts.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
-import platform
-import socket
-import statistics
+import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from chatrec.eval.bench_report import (
+    Figure,
+    Target,
+    machine_line,
+    markdown,
+    median,
+    percentile,
+    ratio,
+    write_section,
+)
+from chatrec.eval.bench_turn import TURNS
+from chatrec.eval.loadtest import App, chat, run_load
 from chatrec.settings import REPO_DIR
 
-TURNS = [
-    "I loved Interstellar and The Martian, but no horror please",
-    "something funny from the 90s",
-    "a mind-bending thriller like Inception",
-    "I like animated films for the whole family",
-    "war movies, nothing before 1970",
-    "a romantic comedy, under two hours",
-]
-
-_CHILD = r"""
-import json, os, resource, sys, time
-t0 = time.perf_counter()
-job = json.loads(sys.argv[1])
-os.environ["CHATREC_DATA_DIR"] = job["data_dir"]
-out = {}
-if job["kind"] == "index":
-    from chatrec.catalog import load_catalog
-    from chatrec.retrieve.embed import MiniLMEmbedder
-    from chatrec.retrieve.index import VectorIndex
-    from chatrec.settings import Settings
-    s = Settings.load()
-    cat = load_catalog(job["catalog"], s)
-    emb = MiniLMEmbedder(); emb.encode(["warm up"])
-    t = time.perf_counter()
-    VectorIndex.open(cat, emb, s)
-    out["build_s"] = time.perf_counter() - t
-    out["items"] = len(cat)
-elif job["kind"] == "turn":
-    from chatrec.recommender import Recommender
-    rec = Recommender(catalog=job["catalog"], backend=job["backend"])
-    out["init_s"] = time.perf_counter() - t0
-    lat, first = [], None
-    for n, msg in enumerate(job["turns"]):
-        s = rec.session()
-        t = time.perf_counter()
-        reply = s.send(msg)
-        dt = time.perf_counter() - t
-        if first is None:
-            first = time.perf_counter() - t0
-        lat.append(dt)
-        out.setdefault("fallback_notes", []).extend(reply.notes)
-        out.setdefault("n_picks", []).append(len(reply.picks))
-    out["cold_to_first_reply_s"] = first
-    out["turn_s"] = lat
-out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print("BENCH" + json.dumps(out))
-"""
+SECTIONS = ("app", "turn", "import")
+#: the count options: (full run default, --quick default, what it counts)
+COUNTS: dict[str, tuple[int, int, str]] = {
+    "rounds": (5, 1, "warm turns (and bare calls) per message"),
+    "messages": (len(TURNS), 2, "how many of the scripted messages"),
+    "rank_repeat": (5, 2, "rank(50) and Chroma queries per profile"),
+    "http_turns": (5, 2, "single-user /api/chat turns after the first reply"),
+    "users": (20, 3, "load test users"),
+    "load_seconds": (180, 20, "load test duration (users stop starting turns after it)"),
+    "max_turns": (6, 2, "load test turns per user"),
+    "import_rows": (10_000, 500, "short rows imported"),
+    "import_repeat": (3, 1, "rounds of bare encode + import"),
+}
+NAN = float("nan")
+GB_MB = 1024.0
 
 
-def _child(job: dict[str, Any], timeout: float = 1800) -> dict[str, Any]:
+def child_env(data_dir: Path | None = None) -> dict[str, str]:
     env = dict(os.environ, HF_HUB_OFFLINE="1", ANONYMIZED_TELEMETRY="False",
                GRADIO_ANALYTICS_ENABLED="False", PYTHONPATH=str(REPO_DIR))
-    r = subprocess.run([sys.executable, "-c", _CHILD, json.dumps(job)], capture_output=True,
-                       text=True, timeout=timeout, env=env, cwd=REPO_DIR)
-    for line in r.stdout.splitlines():
-        if line.startswith("BENCH"):
-            return dict(json.loads(line[5:]))
-    raise RuntimeError(f"benchmark child failed ({r.returncode}):\n{r.stderr[-3000:]}")
+    if data_dir is not None:
+        env["CHATREC_DATA_DIR"] = str(data_dir)
+    return env
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def prepare_data_dir(catalog: str, index_from: str | None) -> tuple[Path, float]:
+    """A new data dir whose index is built (copied from ``index_from``'s, or built by
+    ``python -m chatrec index``), and the seconds the build took (NaN when copied)."""
+    base = Path(tempfile.mkdtemp(prefix="chatrec-bench-"))
+    if index_from:
+        src = Path(index_from) / "index"
+        if not src.is_dir():
+            raise SystemExit(f"--index-from {index_from}: no index/ folder there; give a data dir "
+                             "whose index is built (e.g. ~/.local/share/chatrec)")
+        shutil.copytree(src, base / "index")
+        return base, NAN
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "chatrec", "index", catalog], cwd=REPO_DIR,
+                   env=child_env(base), check=True, stdout=subprocess.DEVNULL)
+    return base, time.perf_counter() - t
 
 
-def page_ready(data_dir: str, timeout: float = 300) -> float:
-    """Seconds from starting ``app.py`` to the page answering (index already built)."""
-    port = _free_port()
-    env = dict(os.environ, CHATREC_DATA_DIR=data_dir, CHATREC_PORT=str(port),
-               GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1")
-    t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO_DIR, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+# --- sections --------------------------------------------------------------------------------------
+def measure_app(base: Path, catalog: str, backend: str, http_turns: int, users: int,
+                load_seconds: float, max_turns: int) -> dict[str, Any]:
+    """Cold start, single-user HTTP turns and the load test, on one ``app.py`` process."""
+    fresh = Path(tempfile.mkdtemp(prefix="chatrec-bench-app-"))
+    shutil.copytree(base / "index", fresh / "index")
+    app = App.start(fresh, backend, catalog)
     try:
-        while time.perf_counter() - t0 < timeout:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as r:
-                    if r.status == 200:
-                        return time.perf_counter() - t0
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("app.py did not answer in time")
+        out: dict[str, Any] = {"ready_s": app.wait_ready()}
+        print(f"app ready {out['ready_s']:.1f} s after spawn", flush=True)
+        t = time.perf_counter()
+        chat(app.url, TURNS[0])
+        out["first_reply_s"] = time.perf_counter() - t
+        http = []
+        for n in range(http_turns):
+            t = time.perf_counter()
+            chat(app.url, TURNS[(n + 1) % len(TURNS)])
+            http.append(time.perf_counter() - t)
+        out["http_turn_s"] = http
+        print(f"first reply {out['first_reply_s']:.2f} s after ready; load test: {users} users, "
+              f"up to {load_seconds:.0f} s", flush=True)
+        out["load"] = asdict(run_load(app.url, users, load_seconds, max_turns))
+        out["peak_rss_mb"] = app.peak_rss_mb()
+        return out
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        app.stop()
+        shutil.rmtree(fresh, ignore_errors=True)
 
 
-def _pct(xs: list[float], q: float) -> float:
-    xs = sorted(xs)
-    if not xs:
-        return float("nan")
-    k = (len(xs) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(xs) - 1)
-    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
+def measure_turn(base: Path, catalog: str, backend: str, rounds: int, messages: int,
+                 rank_repeat: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="chatrec-bench-turn-") as tmp:
+        path = Path(tmp) / "turn.json"
+        r = subprocess.run([sys.executable, "-m", "chatrec.eval.bench_turn", "--data-dir",
+                            str(base), "--catalog", catalog, "--backend", backend, "--rounds",
+                            str(rounds), "--messages", str(messages), "--rank-repeat",
+                            str(rank_repeat), "--json", str(path)],
+                           cwd=REPO_DIR, env=child_env(base))
+        if r.returncode != 0:
+            raise RuntimeError(f"chatrec.eval.bench_turn exited with {r.returncode} (its errors "
+                               "are above)")
+        return dict(json.loads(path.read_text()))
+
+
+def measure_import(rows: int, repeat: int) -> dict[str, Any]:
+    """``python -m chatrec.eval.bench_import --only short``: importing short rows vs bare
+    ``SentenceTransformer.encode`` on the same texts, and that process's peak RSS."""
+    with tempfile.TemporaryDirectory(prefix="chatrec-bench-import-") as tmp:
+        path = Path(tmp) / "import.json"
+        r = subprocess.run([sys.executable, "-m", "chatrec.eval.bench_import", "--only", "short",
+                            "--rows", str(rows), "--repeat", str(repeat), "--data-dir",
+                            str(Path(tmp) / "data"), "--json", str(path)],
+                           cwd=REPO_DIR, env=child_env())
+        if not path.exists():  # its exit code only says whether its targets were met
+            raise RuntimeError(f"chatrec.eval.bench_import exited with {r.returncode} and wrote "
+                               "no figures (its errors are above)")
+        raw = json.loads(path.read_text())
+    short = raw["short"]
+    return {"rows": short["rows"], "repeat": repeat, "items_per_s": short["import_items_per_s"],
+            "encode_items_per_s": short["encode_items_per_s"], "peak_rss_mb": raw["peak_rss_mb"]}
+
+
+# --- figures ---------------------------------------------------------------------------------------
+def figures(r: dict[str, Any]) -> list[Figure]:
+    """The table rows from the raw results of the sections that ran."""
+    out: list[Figure] = []
+    if "index_build_s" in r:
+        out.append(Figure(f"index build, {r['catalog']} (fresh data dir, whole process)",
+                          r["index_build_s"], "s"))
+    app = r.get("app")
+    if app is not None:
+        http = app["http_turn_s"]
+        load = app["load"]
+        out += [
+            Figure("start: spawn app.py to /healthz ready", app["ready_s"], "s"),
+            Figure("cold start: ready to the first /api/chat reply", app["first_reply_s"], "s",
+                   Target("<=", 5)),
+            Figure("HTTP turn, one user, p50", median(http), "s", detail=f"{len(http)} turns"),
+            Figure(f"loadtest {load['users']} users: errors", load["errors"], "",
+                   Target("==", 0), f"{load['requests']} requests in {load['seconds']:.0f} s"),
+            Figure(f"loadtest {load['users']} users: p50", load["p50_s"], "s"),
+            Figure(f"loadtest {load['users']} users: p95", load["p95_s"], "s", Target("<=", 5)),
+            Figure(f"loadtest {load['users']} users: sessions with a broken history",
+                   len(load["history_problems"]), "", Target("==", 0)),
+            Figure("peak RSS, app.py (after the load test)", app["peak_rss_mb"], "MB",
+                   Target("<=", GB_MB)),
+        ]
+    turn = r.get("turn")
+    if turn is not None:
+        ts = [t["turn_s"] for t in turn["turns"]]
+        first = [t["first_text_s"] for t in turn["turns"]]
+        bare = turn["bare_s"]
+        used = sum(1 for t in turn["turns"] if t["model_order"])
+        n = f"{len(ts)} turns"
+        out += [
+            Figure("warm turn p50 (Session.stream)", median(ts), "s", Target("<=", 1.0), n),
+            Figure("warm turn p95", percentile(ts, 0.95), "s", Target("<=", 2.0), n),
+            Figure("first text p50", median(first), "s", Target("<=", 0.3), n),
+            Figure("turns whose picks use the model's order", used, "", detail=f"of {len(ts)}"),
+            Figure("bare llama.cpp chat completion p50 (same GGUF, same request)",
+                   median(bare) if bare else NAN, "s", detail=f"{len(bare)} calls"),
+            Figure("chatrec turn / bare llama.cpp call (medians, interleaved)",
+                   ratio(median(ts), median(bare)) if bare else NAN, "x", Target("<=", 1.3)),
+            Figure("rank(50) p50", median(turn["rank_s"]), "s",
+                   detail=f"{len(turn['rank_s'])} calls"),
+            Figure("bare Chroma query, 50 results, p50", median(turn["chroma_s"]), "s"),
+            Figure("rank(50) / bare Chroma query", ratio(median(turn["rank_s"]),
+                                                         median(turn["chroma_s"])), "x"),
+            Figure("peak RSS, turn process (chatrec, before the bare model loads)",
+                   turn["chatrec_peak_rss_mb"], "MB", Target("<=", GB_MB)),
+        ]
+    imp = r.get("import")
+    if imp is not None:
+        out += [
+            Figure(f"import {imp['rows']:,} short rows", imp["items_per_s"], "items/s",
+                   detail=f"median of {imp['repeat']}"),
+            Figure("bare SentenceTransformer.encode, same texts", imp["encode_items_per_s"],
+                   "items/s"),
+            Figure("import / bare encode (items/s)", ratio(imp["items_per_s"],
+                                                           imp["encode_items_per_s"]), "x",
+                   Target(">=", 0.8)),
+            Figure("peak RSS, import process", imp.get("peak_rss_mb", NAN), "MB",
+                   Target("<=", GB_MB)),
+        ]
+    return out
+
+
+def notes(r: dict[str, Any]) -> list[str]:
+    """What a reader needs to read the table: how things were measured, what failed."""
+    out = list(r.get("failures", []))
+    turn = r.get("turn")
+    if turn is not None:
+        turns = turn["turns"]
+        if turn.get("bare_skipped"):
+            out.append(f"No bare llama.cpp figure: {turn['bare_skipped']}.")
+        tokens = turn.get("bare_tokens") or []
+        if tokens:
+            out.append(f"Bare calls: median {median([float(t[0] or 0) for t in tokens]):.0f} "
+                       f"prompt tokens, {median([float(t[1] or 0) for t in tokens]):.0f} "
+                       "completion tokens (llama.cpp's own grammar for the turn's JSON schema; "
+                       "chatrec's backend may constrain its output further).")
+        late = sum(1 for t in turns if t.get("late"))
+        busy = sum(1 for t in turns if t.get("busy"))
+        if late or busy:
+            out.append(f"Warm turns past the LLM deadline: {late}; model busy: {busy}.")
+        errors = sorted({str(t["error"])[:100] for t in turns if t.get("error")})
+        if errors:
+            out.append("Model errors in warm turns: " + "; ".join(errors) + ".")
+        out.append("Warm turns: each in a new session, after one warm-up turn per message; the "
+                   "bare call replays the ranking request that turn sent (messages, JSON schema "
+                   "as a llama.cpp grammar, max_tokens), alternating which runs first. rank(50) "
+                   "times include embedding the profile; the Chroma query gets the vector.")
+        out.append(f"Turn process: backend {turn.get('backend')}, LLM calls per turn "
+                   f"{turn.get('llm_calls_per_turn')}, peak RSS with the bare model loaded too "
+                   f"{turn.get('bare_peak_rss_mb', NAN):,.0f} MB.")
+    app = r.get("app")
+    if app is not None:
+        load = app["load"]
+        out.append(f"App: app.py on a fresh copy of the index, cold start timed from the spawn; "
+                   f"then the load test on the same process: {load['users']} users at once, "
+                   f"each up to its turn limit or the time limit ({load['requests']} turns in "
+                   f"{load['seconds']:.0f} s).")
+        out += [f"Load test history problem: {p}" for p in load["history_problems"][:5]]
+        out += [f"Load test error: {e}" for e in load["error_samples"][:3]]
+    return out
+
+
+def run_section(name: str, args: argparse.Namespace, base: Path | None) -> dict[str, Any]:
+    if name == "import":
+        return measure_import(args.import_rows, args.import_repeat)
+    assert base is not None  # prepared for these sections
+    if name == "app":
+        return measure_app(base, args.catalog, args.backend, args.http_turns, args.users, args.load_seconds,
+                           args.max_turns)
+    return measure_turn(base, args.catalog, args.backend, args.rounds, args.messages,
+                        args.rank_repeat)
+
+
+def resolve_counts(args: argparse.Namespace) -> None:
+    for name, (full, quick, _) in COUNTS.items():
+        if getattr(args, name) is None:
+            setattr(args, name, quick if args.quick else full)
 
 
 def run(args: argparse.Namespace) -> int:
-    only = set(args.only or ["index", "start", "turn"])
-    data_dir = args.data_dir or os.environ.get("CHATREC_DATA_DIR") or tempfile.mkdtemp(
-        prefix="chatrec-bench-")
-    results: dict[str, Any] = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0],
-                                           "platform": platform.platform()},
-                               "repeat": args.repeat}
-    rss: list[float] = []
-    print(f"chatrec bench · {os.cpu_count()} cores · data dir {data_dir}")
-    if "index" in only:
-        for cat in args.catalogs:
-            times = []
-            for _ in range(args.index_repeat):
-                fresh = tempfile.mkdtemp(prefix="chatrec-bench-index-")
-                r = _child({"kind": "index", "catalog": cat, "data_dir": fresh})
-                times.append(r["build_s"])
-                rss.append(r["peak_rss_mb"])
-            results[f"index_build_s_{cat}"] = statistics.median(times)
-            print(f"index build {cat:7s}: median {statistics.median(times):6.1f} s "
-                  f"({len(times)} runs: {', '.join(f'{t:.1f}' for t in times)})")
-        for cat in args.catalogs:  # the warm data dir for the next steps
-            _child({"kind": "index", "catalog": cat, "data_dir": data_dir})
-    if "start" in only:
-        _child({"kind": "index", "catalog": "movies", "data_dir": data_dir})
-        ready = [page_ready(data_dir) for _ in range(args.repeat)]
-        results["page_ready_s"] = statistics.median(ready)
-        print(f"warm start to page ready: median {statistics.median(ready):.1f} s "
-              f"({', '.join(f'{t:.1f}' for t in ready)})")
-    if "turn" in only:
-        firsts, turns = [], []
-        for _ in range(args.repeat):
-            r = _child({"kind": "turn", "catalog": "movies", "backend": args.backend,
-                        "turns": TURNS, "data_dir": data_dir})
-            firsts.append(r["cold_to_first_reply_s"])
-            turns.extend(r["turn_s"][1:])  # the first turn pays for loading the model
-            rss.append(r["peak_rss_mb"])
-            results.setdefault("fallback_notes", []).extend(r.get("fallback_notes", []))
-        results["cold_to_first_reply_s"] = statistics.median(firsts)
-        results["turn_p50_s"] = _pct(turns, 0.5)
-        results["turn_p95_s"] = _pct(turns, 0.95)
-        print(f"cold start to first reply ({args.backend}): median "
-              f"{statistics.median(firsts):.1f} s")
-        print(f"turn latency ({args.backend}, {len(turns)} turns): p50 {_pct(turns, .5):.2f} s, "
-              f"p95 {_pct(turns, .95):.2f} s")
-        notes = results.get("fallback_notes", [])
-        print(f"turns with a fallback note: {len(notes)}")
-    if rss:
-        results["peak_rss_mb"] = max(rss)
-        print(f"peak RSS (largest child): {max(rss):.0f} MB")
+    resolve_counts(args)
+    only = set(args.only or SECTIONS)
+    command = shlex.join(["python", "-m", "chatrec.eval", *sys.argv[1:]])
+    machine = machine_line()
+    print(f"chatrec bench: {machine}", flush=True)
+    results: dict[str, Any] = {"command": command, "machine": machine, "catalog": args.catalog,
+                               "failures": []}
+    base = None
+    try:
+        if only & {"app", "turn"}:
+            base, build_s = prepare_data_dir(args.catalog, args.index_from)
+            if not math.isnan(build_s):
+                results["index_build_s"] = build_s
+        for name in (n for n in SECTIONS if n in only):
+            t = time.perf_counter()
+            print(f"--- {name}", flush=True)
+            try:
+                results[name] = run_section(name, args, base)
+            except Exception as e:  # one broken section must not cost the others' figures
+                results["failures"].append(f"Section {name} failed: {type(e).__name__}: {e}")
+                print(results["failures"][-1], file=sys.stderr, flush=True)
+            print(f"--- {name}: {time.perf_counter() - t:.0f} s", flush=True)
+    finally:
+        if base is not None:
+            shutil.rmtree(base, ignore_errors=True)
+    text = markdown(figures(results), command, machine, notes(results))
+    print()
+    print(text)
+    out = args.out or (None if args.quick else str(REPO_DIR / "reports" / "bench.md"))
+    if out:
+        write_section(Path(out), text)
+        print(f"wrote {out}")
     if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2))
+        Path(args.json).write_text(json.dumps(results, indent=1, default=str))
         print(f"wrote {args.json}")
-    return 0
+    return 1 if results["failures"] else 0
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--only", action="append", choices=["index", "start", "turn"])
-    p.add_argument("--catalogs", nargs="+", default=["movies", "games"])
+    p.add_argument("--quick", action="store_true", help="tiny counts: a smoke run")
+    p.add_argument("--only", action="append", choices=SECTIONS, help="run only this section")
+    p.add_argument("--catalog", default="movies")
     p.add_argument("--backend", default="local")
-    p.add_argument("--repeat", type=int, default=3)
-    p.add_argument("--index-repeat", type=int, default=3)
-    p.add_argument("--data-dir", help="a data dir to reuse (default: a fresh temporary one)")
-    p.add_argument("--json", help="also write the figures here")
+    p.add_argument("--index-from", metavar="DATA_DIR",
+                   help="copy the built index of this data dir instead of building one")
+    for name, (full, quick, what) in COUNTS.items():
+        p.add_argument("--" + name.replace("_", "-"), type=int, default=None,
+                       help=f"{what}: {full} ({quick} with --quick)")
+    p.add_argument("--out", help="the report to write (default reports/bench.md; none with "
+                                 "--quick)")
+    p.add_argument("--json", help="also write the raw results here")
     p.set_defaults(func=run)

@@ -6,6 +6,9 @@
 Every user is a thread with its own session and its own scripted messages; afterwards each
 session's stored history is read back and checked: every message there, in order, nothing from
 another user. Prints requests served, errors, latency p50/p95. Only loopback addresses are used.
+
+``python -m chatrec.eval bench`` runs it too, on the app whose cold start it measured
+(:class:`App`, :func:`run_load`).
 """
 
 from __future__ import annotations
@@ -15,20 +18,20 @@ import json
 import os
 import random
 import shutil
-import socket
-import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
-from chatrec.settings import REPO_DIR, Settings
+from chatrec.eval.bench_deploy import free_port, start_app, stop
+from chatrec.eval.bench_report import percentile
+from chatrec.settings import Settings
 
 OPENERS = ["I loved {t}, but no horror please", "something like {t}", "I enjoyed {t} a lot",
            "recommend me films like {t}", "{t} was great, what else?"]
@@ -46,8 +49,13 @@ class UserLog:
     errors: list[str] = field(default_factory=list)
 
 
-def _post(url: str, body: dict[str, object], timeout: float) -> dict:
-    req = urllib.request.Request(url, data=json.dumps(body).encode(),
+def chat(url: str, message: str, session_id: str | None = None,
+         timeout: float = 300) -> dict[str, Any]:
+    """One ``POST /api/chat`` to the app at ``url``: the JSON answer."""
+    body: dict[str, object] = {"message": message}
+    if session_id:
+        body["session_id"] = session_id
+    req = urllib.request.Request(url + "/api/chat", data=json.dumps(body).encode(),
                                  headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=timeout) as r:
         return dict(json.loads(r.read()))
@@ -58,12 +66,9 @@ def _user(url: str, n: int, deadline: float, max_turns: int, log: UserLog) -> No
     msgs = [rnd.choice(OPENERS).format(t=rnd.choice(TITLES))]
     while time.time() < deadline and len(log.sent) < max_turns:
         msg = msgs.pop() if msgs else f"{rnd.choice(FOLLOWUPS)} (user {n})"
-        body: dict[str, object] = {"message": msg}
-        if log.session_id:
-            body["session_id"] = log.session_id
         t = time.perf_counter()
         try:
-            out = _post(url + "/api/chat", body, timeout=max(5.0, deadline - time.time() + 60))
+            out = chat(url, msg, log.session_id, timeout=max(5.0, deadline - time.time() + 60))
             log.latencies.append(time.perf_counter() - t)
             log.session_id = out["session_id"]
             log.sent.append(msg)
@@ -71,50 +76,128 @@ def _user(url: str, n: int, deadline: float, max_turns: int, log: UserLog) -> No
             log.errors.append(f"{type(e).__name__}: {e}")
 
 
-def _check(url: str, logs: list[UserLog]) -> list[str]:
+def history_problems(logs: list[UserLog], stored: list[list[dict[str, Any]] | None]) -> list[str]:
+    """What is wrong with each user's stored turns (``stored[n]``: the session's turns, None
+    when the user never got a session): every message there in order, one reply each, nothing
+    from another user."""
     problems = []
-    for n, log in enumerate(logs):
-        if not log.session_id:
+    for n, (log, turns) in enumerate(zip(logs, stored, strict=True)):
+        if turns is None:
             continue
-        with urllib.request.urlopen(f"{url}/api/sessions/{log.session_id}", timeout=60) as r:
-            hist = json.loads(r.read())
-        users = [t["text"] for t in hist["turns"] if t["role"] == "user"]
+        users = [t["text"] for t in turns if t["role"] == "user"]
         if users != log.sent:
             problems.append(f"user {n}: stored {len(users)} messages, sent {len(log.sent)}")
         if any(f"(user {m})" in u for u in users for m in range(len(logs)) if m != n):
             problems.append(f"user {n}: another user's message is in this session")
-        replies = [t for t in hist["turns"] if t["role"] == "assistant"]
+        replies = [t for t in turns if t["role"] == "assistant"]
         if len(replies) != len(users):
             problems.append(f"user {n}: {len(users)} messages but {len(replies)} replies")
     return problems
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def _stored_turns(url: str, session_id: str | None) -> list[dict[str, Any]] | None:
+    if not session_id:
+        return None
+    with urllib.request.urlopen(f"{url}/api/sessions/{session_id}", timeout=60) as r:
+        return list(json.loads(r.read())["turns"])
 
 
-def _start_app(backend: str) -> tuple[subprocess.Popen[bytes], str, str]:
-    data = tempfile.mkdtemp(prefix="chatrec-load-")
-    src = Settings.load().index_dir
-    if src.exists():
-        os.symlink(src, Path(data) / "index")
-    port = _free_port()
-    env = dict(os.environ, CHATREC_DATA_DIR=data, CHATREC_PORT=str(port),
-               CHATREC_BACKEND=backend, GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1")
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO_DIR, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    t0 = time.time()
-    while time.time() - t0 < 600:
+@dataclass
+class LoadResult:
+    """What a load run measured; ``history_problems`` empty means every history is intact."""
+
+    users: int
+    seconds: float
+    requests: int
+    errors: int
+    p50_s: float
+    p95_s: float
+    throughput_per_s: float
+    history_problems: list[str]
+    error_samples: list[str]
+
+    @property
+    def histories_intact(self) -> bool:
+        return not self.history_problems
+
+
+def run_load(url: str, users: int = 20, seconds: float = 180, max_turns: int = 8) -> LoadResult:
+    """``users`` threads chat with the app at ``url`` at once for up to ``seconds`` (at most
+    ``max_turns`` turns each); then every stored history is read back and checked."""
+    logs = [UserLog() for _ in range(users)]
+    deadline = time.time() + seconds
+    threads = [threading.Thread(target=_user, args=(url, n, deadline, max_turns, log))
+               for n, log in enumerate(logs)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(seconds + 600)
+    wall = time.perf_counter() - t0
+    lat = [x for log in logs for x in log.latencies]
+    errors = [e for log in logs for e in log.errors]
+    problems = history_problems(logs, [_stored_turns(url, log.session_id) for log in logs])
+    return LoadResult(users=users, seconds=round(wall, 1), requests=len(lat), errors=len(errors),
+                      p50_s=round(percentile(lat, 0.5), 2), p95_s=round(percentile(lat, 0.95), 2),
+                      throughput_per_s=round(len(lat) / wall, 2), history_problems=problems,
+                      error_samples=errors[:5])
+
+
+# --- the app process -------------------------------------------------------------------------------
+@dataclass
+class App:
+    """An ``app.py`` process serving on loopback (its output goes to ``log_path``)."""
+
+    proc: subprocess.Popen[bytes]
+    url: str
+    data_dir: Path
+    log_path: Path
+    spawned: float  # time.perf_counter() when it was started
+
+    @classmethod
+    def start(cls, data_dir: Path, backend: str = "local", catalog: str = "movies") -> App:
+        """Start ``app.py`` on a free loopback port with ``data_dir`` (its index built, its
+        sessions in SQLite there), not waited for: see :meth:`wait_ready`."""
+        port = free_port()
+        log_path = Path(data_dir) / "app.log"
+        spawned = time.perf_counter()
+        proc = start_app(port, Path(data_dir), log_path, database_url=None, chroma_url=None,
+                         catalog=catalog, backend=backend)
+        return cls(proc, f"http://127.0.0.1:{port}", Path(data_dir), log_path, spawned)
+
+    def wait_ready(self, timeout: float = 600) -> float:
+        """Seconds from the spawn until ``/healthz`` answers and says ready (a ``ready``
+        field, when the app reports one, must be true). Raises RuntimeError when it does not."""
+        while time.perf_counter() - self.spawned < timeout:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"app.py exited with {self.proc.returncode}:\n{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=2) as r:
+                    if json.loads(r.read()).get("ready", True) is True:
+                        return time.perf_counter() - self.spawned
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"app.py was not ready after {timeout:.0f} s:\n{self.log_tail()}")
+
+    def peak_rss_mb(self) -> float:
+        """The process's peak resident memory so far (Linux /proc; NaN elsewhere)."""
         try:
-            with urllib.request.urlopen(url + "/healthz", timeout=2):
-                return proc, url, data
+            for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+        except (OSError, ValueError, IndexError):
+            pass
+        return float("nan")
+
+    def log_tail(self, chars: int = 3000) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-chars:]
         except OSError:
-            time.sleep(0.5)
-    proc.kill()
-    raise SystemExit("app.py did not start")
+            return ""
+
+    def stop(self) -> None:
+        stop(self.proc)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -126,43 +209,32 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--backend", default="local")
     p.add_argument("--json")
     args = p.parse_args(argv)
-    proc = data = None
+    app = None
     if args.url:
         host = urlparse(args.url).hostname or ""
         if not (host.startswith("127.") or host in ("localhost", "::1")):
             raise SystemExit("the load test only targets loopback addresses")
         url = args.url.rstrip("/")
     else:
-        proc, url, data = _start_app(args.backend)
+        data = Path(tempfile.mkdtemp(prefix="chatrec-load-"))
+        src = Settings.load().index_dir
+        if src.exists():
+            os.symlink(src, data / "index")
+        app = App.start(data, args.backend)
+        url = app.url
     try:
-        logs = [UserLog() for _ in range(args.users)]
-        deadline = time.time() + args.seconds
-        threads = [threading.Thread(target=_user, args=(url, n, deadline, args.max_turns, log))
-                   for n, log in enumerate(logs)]
-        t0 = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(args.seconds + 600)
-        wall = time.perf_counter() - t0
-        lat = sorted(x for log in logs for x in log.latencies)
-        errors = [e for log in logs for e in log.errors]
-        problems = _check(url, logs)
-        q = statistics.quantiles(lat, n=20) if len(lat) >= 2 else [float("nan")] * 19
-        out = {"users": args.users, "seconds": round(wall, 1), "requests": len(lat),
-               "errors": len(errors), "p50_s": round(statistics.median(lat), 2) if lat else None,
-               "p95_s": round(q[18], 2), "throughput_per_s": round(len(lat) / wall, 2),
-               "history_problems": problems, "error_samples": errors[:5]}
-        print(json.dumps(out, indent=2))
+        if app is not None:
+            app.wait_ready()
+        out = run_load(url, args.users, args.seconds, args.max_turns)
+        text = json.dumps(asdict(out), indent=2)
+        print(text)
         if args.json:
-            Path(args.json).write_text(json.dumps(out, indent=2))
-        return 0 if not errors and not problems else 1
+            Path(args.json).write_text(text)
+        return 0 if not out.errors and out.histories_intact else 1
     finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(30)
-        if data:
-            shutil.rmtree(data, ignore_errors=True)
+        if app is not None:
+            app.stop()
+            shutil.rmtree(app.data_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

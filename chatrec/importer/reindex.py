@@ -139,6 +139,7 @@ def update_in_place(previous: Catalog, catalog: Catalog, embedder: Embedder, set
     remeta = [i for i, h in new_hashes.items()
               if i in old_hashes and old_hashes[i][0] == h[0] and old_hashes[i][1] != h[1]]
     added = [i for i in reword if i not in old_hashes]
+    reword.sort(key=lambda i: len(catalog.items[i].text))  # shortest first, as build_collection
     # what the change overwrites, to put back if it fails half-way (small: scales with the change)
     touched = [i for i in (*removed, *reword, *remeta) if i in old_hashes]
     backup: dict[str, list[Any]] = {"ids": [], "embeddings": [], "metadatas": []}
@@ -199,9 +200,10 @@ def write_index(catalog: Catalog, embedder: Embedder, settings: Settings,
     client = chroma_client(settings)
     name = collection_name(catalog, embedder)
     items = list(catalog)
-    todo = [n for n, it in enumerate(items) if it.id not in reuse]
     embedded = 0
     if reuse:  # an update: embed what changed here, and hand everything over as shipped vectors
+        todo = [n for n, it in enumerate(items) if it.id not in reuse]
+        todo.sort(key=lambda n: len(items[n].text))  # shortest first, as build_collection does
         vecs = np.zeros((len(items), embedder.dim), dtype=np.float32)
         for n, it in enumerate(items):
             v = reuse.get(it.id)

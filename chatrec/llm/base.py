@@ -3,15 +3,16 @@
 A backend turns chat messages into either free text (streamed) or JSON that matches a JSON schema
 (streamed as raw text chunks, so callers can show results while the model is still writing).
 Each backend declares what it can be trusted with (:class:`Capabilities`), and every call takes
-its length and sampling from one :class:`Generation`.
+its length, sampling and deadline from one :class:`Generation`.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from chatrec.errors import BackendReplyError
@@ -43,16 +44,30 @@ NO_CAPABILITIES = Capabilities(writes_reasons=False, extracts_preferences=False)
 
 @dataclass(frozen=True)
 class Generation:
-    """How much to generate and how to sample, for one call."""
+    """How much to generate, how to sample, and until when, for one call."""
 
     max_tokens: int = 512
     temperature: float = 0.0
+    #: when the caller stops waiting for this call, as a ``time.monotonic()`` value (None: no
+    #: limit; see :meth:`within`). A backend that would have to queue for it (a local model
+    #: answering another call) raises BackendBusy at once instead; a remote one bounds its request
+    #: by it; the caller stops reading when it passes.
+    deadline: float | None = None
 
     def __post_init__(self) -> None:
         if self.max_tokens < 1:
             raise ValueError(f"Generation.max_tokens must be at least 1, got {self.max_tokens}")
         if not 0.0 <= self.temperature <= 2.0:
             raise ValueError(f"Generation.temperature must be in 0..2, got {self.temperature}")
+
+    def within(self, seconds: float | None) -> Generation:
+        """This generation with a deadline ``seconds`` from now (None or 0: no deadline)."""
+        deadline = time.monotonic() + seconds if seconds else None
+        return replace(self, deadline=deadline)
+
+    def remaining(self) -> float | None:
+        """Seconds left before the deadline (negative once it has passed); None without one."""
+        return None if self.deadline is None else self.deadline - time.monotonic()
 
 
 #: the default of :meth:`LLMBackend.stream_text`: a short answer, a little varied

@@ -11,6 +11,13 @@ Per call, each member is asked in turn while it fails with a :class:`BackendErro
 answers the whole call. A failure after output has started is raised as is: two backends' words
 are never mixed. When every member fails, the call raises one error that lists each.
 
+A busy member (:class:`BackendBusy`: a local model answering another call, for a call with a
+deadline) counts as a failed call: the next member answers, within the same deadline (the
+:class:`Generation` is passed on as is; once it has passed, no further member is asked). A model
+busy with other users is exactly when a second backend helps, and the user is told who answered.
+When every member is busy or unavailable and at least one is busy, the call raises BackendBusy,
+so that the caller can say the model is busy.
+
 A member may be a :class:`Deferred` backend, created on first use (a local model is checked, not
 loaded, at creation; an OpenAI client needs its key). A creation that fails counts as a failed
 call, every time, with the creation error as its message: the error is kept, not retried.
@@ -27,7 +34,7 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from chatrec.errors import BackendError, BackendUnavailable
+from chatrec.errors import BackendBusy, BackendError, BackendUnavailable
 from chatrec.llm.base import (
     JSON_GEN,
     NO_CAPABILITIES,
@@ -57,6 +64,11 @@ class Failure:
     backend: str  # its name (the Deferred's name when it could not be created)
     error: BackendError
     unavailable: bool  # it could not be created at all (as opposed to: its call failed)
+
+    @property
+    def busy(self) -> bool:
+        """It was answering another call (and this one had a deadline)."""
+        return isinstance(self.error, BackendBusy)
 
     def __str__(self) -> str:
         return f"{self.backend}: {self.error}"
@@ -108,12 +120,13 @@ class FallbackStream(Iterator[str]):
     did) and ``failures`` lists the members that failed before it, in order.
     """
 
-    def __init__(self, members: list[_Member], call: Callable[[LLMBackend], Iterator[str]]) -> None:
+    def __init__(self, members: list[_Member], call: Callable[[LLMBackend], Iterator[str]],
+                 gen: Generation) -> None:
         self.failures: list[Failure] = []
         self._answered: list[str] = []
         # no reference back to self: a stream dropped unfinished is freed (and the local model
         # it holds released) at once, not at the next garbage collection
-        self._chunks = _first_answer(members, call, self.failures, self._answered)
+        self._chunks = _first_answer(members, call, gen, self.failures, self._answered)
 
     @property
     def answered_by(self) -> str | None:
@@ -128,8 +141,12 @@ class FallbackStream(Iterator[str]):
 
 
 def _first_answer(members: list[_Member], call: Callable[[LLMBackend], Iterator[str]],
-                  failures: list[Failure], answered: list[str]) -> Generator[str, None, None]:
+                  gen: Generation, failures: list[Failure],
+                  answered: list[str]) -> Generator[str, None, None]:
     for member in members:
+        left = gen.remaining()
+        if failures and left is not None and left <= 0:
+            break  # the caller has stopped waiting: no next member is asked
         try:
             backend = member.get()
         except BackendError as e:
@@ -160,6 +177,9 @@ def _all_failed(failures: list[Failure]) -> BackendError:
     text = "every LLM backend failed: " + "; ".join(str(f) for f in failures)
     if all(isinstance(f.error, BackendUnavailable) for f in failures):
         return BackendUnavailable(text)
+    if any(f.busy for f in failures) and all(
+            f.busy or isinstance(f.error, BackendUnavailable) for f in failures):
+        return BackendBusy(text)
     return BackendError(text)
 
 
@@ -197,11 +217,12 @@ class FallbackBackend(LLMBackend):
 
     def stream_text(self, messages: list[Message], *,
                     gen: Generation = TEXT_GEN) -> FallbackStream:
-        return FallbackStream(self._members, lambda b: b.stream_text(messages, gen=gen))
+        return FallbackStream(self._members, lambda b: b.stream_text(messages, gen=gen), gen)
 
     def stream_json(self, messages: list[Message], schema: dict[str, Any], *,
                     gen: Generation = JSON_GEN) -> FallbackStream:
-        return FallbackStream(self._members, lambda b: b.stream_json(messages, schema, gen=gen))
+        return FallbackStream(self._members, lambda b: b.stream_json(messages, schema, gen=gen),
+                              gen)
 
     def warm(self) -> None:
         """Create and warm every member that can be; one that cannot is left to its calls."""

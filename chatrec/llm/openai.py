@@ -164,6 +164,9 @@ class OpenAIBackend(LLMBackend):
 
     def _limits(self, gen: Generation) -> dict[str, Any]:
         kw: dict[str, Any] = {"max_tokens": gen.max_tokens, "temperature": gen.temperature}
+        left = gen.remaining()
+        if left is not None:  # a turn's deadline bounds the request (this call's timeout)
+            kw["timeout"] = max(0.1, min(self.timeout_s, left))
         if self.base_url is not None:
             # ChatOpenAI sends OpenAI's newer ``max_completion_tokens``; compatible servers
             # (llama.cpp's among them) may only read the classic field, so send both.
@@ -178,8 +181,8 @@ class OpenAIBackend(LLMBackend):
         retries = f" after {self.max_retries} retries" if self.max_retries else ""
         if isinstance(exc, openai.APITimeoutError):
             return BackendUnavailable(
-                f"the LLM server at {self.url} did not answer within {self.timeout_s:g}s"
-                f"{retries} (CHATREC_LLM_TIMEOUT_S)")
+                f"the LLM server at {self.url} did not answer within {self.timeout_s:g}s or the "
+                f"turn's deadline{retries} (CHATREC_LLM_TIMEOUT_S, CHATREC_LLM_DEADLINE_S)")
         if isinstance(exc, openai.APIConnectionError):
             return BackendUnavailable(
                 f"cannot connect to the LLM server at {self.url}{retries}: {msg}; is it running? "

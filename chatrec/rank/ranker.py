@@ -1,14 +1,25 @@
-"""LLM ranking, validated; the code's own ranking where the model fails.
+"""LLM ranking, validated; the code's own ranking where the model fails, is busy or is late.
 
 The model sees the code's top candidates in compact form and must return
 ``{"picks": [{"id": <one of the candidate ids>, "reason": "..."}]}`` (ids are an enum in the
 schema, so a constrained local model cannot even write another id), or, for a backend that does
-not write reasons, ``{"picks": [<id>, ...]}``. Every reply is validated again: unknown, duplicate
-or excluded ids and empty or ungrounded reasons are dropped (see :mod:`chatrec.rank.grounding`),
-and the list is completed from the code's ranking with template reasons built from the item's own
-data (:mod:`chatrec.rank.reasons`). There is one call per turn; a
-:class:`~chatrec.llm.fallback.FallbackBackend` answers it with its fallback when the primary
-fails, and the outcome's notes tell the user.
+not write reasons, only the order: ``{"picks": [3, 1, ...]}``, the candidates' numbers in the
+prompt (an enum 1..N), mapped back to ids here: about 16 output tokens for 4 picks where the
+catalog ids took 32. Every reply is validated again: unknown, duplicate or excluded ids and empty
+or ungrounded reasons are dropped (see :mod:`chatrec.rank.grounding`), and the list is completed
+from the code's ranking with template reasons built from the item's own data
+(:mod:`chatrec.rank.reasons`).
+
+There is one call per turn, with a deadline (``deadline_s``, settings.llm_deadline_s): a backend
+busy with another call raises BackendBusy at once instead of queueing, and a backend still writing
+when the deadline passes is no longer read (closing the stream frees a local model); either way
+the picks the model made in time are kept, the code's ranking completes the list, and a note
+tells the user. A :class:`~chatrec.llm.fallback.FallbackBackend` answers with its fallback when
+the primary fails or is busy, and the notes say so.
+
+Prompts put the fixed part first: the system prompt holds every instruction and the answer's
+form (per catalog and pick count, so the same text every turn), the user message only the data
+(profile, request, candidates), so llama.cpp's prompt cache only evaluates the varying tail.
 """
 
 from __future__ import annotations
@@ -20,7 +31,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from chatrec.errors import BackendError, ConfigError
+from chatrec.errors import BackendBusy, BackendError, ConfigError
 from chatrec.llm.base import Generation, LLMBackend, Message
 from chatrec.llm.fallback import FallbackStream
 from chatrec.profile import Preferences
@@ -36,6 +47,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REASON_MODES = ("auto", "on", "off")
+#: how long a turn waits for the model when settings.llm_deadline_s is unset, by what it is asked:
+#: an order (about 15 output tokens; a warm call takes 0.6-1.3 s with SmolLM2-135M on 2 busy
+#: cores) or reasons too (about 170 tokens: a few seconds from a remote model)
+ORDER_DEADLINE_S = 1.5
+REASONS_DEADLINE_S = 8.0
 
 
 @dataclass
@@ -47,18 +63,22 @@ class RankOutcome:
     llm_dropped: list[str] = field(default_factory=list)  # why model picks were dropped
     reasons_replaced: int = 0  # model reasons replaced by template reasons (ungrounded)
     fallback: bool = False  # the code's ranking was used for some or all picks
+    busy: bool = False  # the backend was answering another call: not asked
+    late: bool = False  # the deadline passed while the model was still writing
     error: str | None = None
     backend: str | None = None  # the backend that answered (or failed last)
     notes: list[str] = field(default_factory=list)
 
 
 def pick_schema(ids: list[str], n: int, reasons: bool = True) -> dict[str, Any]:
-    """JSON schema of the model's answer; candidate ids are an enum."""
+    """JSON schema of the model's answer: candidate ids are an enum; without reasons, the
+    candidates' numbers (1..len(ids)) are."""
     if not reasons:
         k = min(n, len(ids))
         return {"type": "object",
                 "properties": {"picks": {"type": "array", "minItems": k, "maxItems": k,
-                                         "items": {"type": "string", "enum": ids}}},
+                                         "items": {"type": "integer",
+                                                   "enum": list(range(1, len(ids) + 1))}}},
                 "required": ["picks"]}
     return {
         "type": "object",
@@ -82,7 +102,9 @@ def pick_schema(ids: list[str], n: int, reasons: bool = True) -> dict[str, Any]:
 
 
 class PickStreamParser:
-    """Pulls complete ``{"id":..., "reason":...}`` objects out of a JSON text as it streams in."""
+    """Pulls the complete elements of the ``picks`` array out of a JSON text as it streams in:
+    ``{"id":..., "reason":...}`` objects as they are; a bare id (string) as
+    ``{"id": id, "reason": None}``; a candidate number as ``{"number": n, "reason": None}``."""
 
     def __init__(self) -> None:
         self.buf = ""
@@ -101,7 +123,7 @@ class PickStreamParser:
             i = self.pos
             while i < len(self.buf) and self.buf[i] in " \t\r\n,":
                 i += 1
-            if i >= len(self.buf) or self.buf[i] not in "{\"":
+            if i >= len(self.buf) or self.buf[i] not in "{\"-0123456789":
                 self.pos = i
                 return out
             try:
@@ -109,28 +131,41 @@ class PickStreamParser:
             except json.JSONDecodeError:
                 self.pos = i
                 return out
+            if isinstance(obj, (int, float)) and end >= len(self.buf):
+                self.pos = i  # "1" may yet become "12": a number ends at the next character
+                return out
             self.pos = end
             if isinstance(obj, dict):
                 out.append(obj)
-            elif isinstance(obj, str):  # order-only answers: a bare id
+            elif isinstance(obj, str):  # a bare id
                 out.append({"id": obj, "reason": None})
+            elif isinstance(obj, (int, float)):  # a candidate's number
+                out.append({"number": obj, "reason": None})
+
+
+def _past(gen: Generation) -> bool:
+    left = gen.remaining()
+    return left is not None and left <= 0
 
 
 class Ranker:
     """Orders candidates with the LLM (when allowed) and writes grounded reasons.
 
     ``llm_reasons`` (settings.llm_reasons): "on" asks every backend for reasons, "off" only for
-    an order, "auto" asks a backend whose capabilities say it writes reasons.
+    an order, "auto" asks a backend whose capabilities say it writes reasons. ``deadline_s``
+    (settings.llm_deadline_s): how long a turn waits for the model (0: no limit; None:
+    ORDER_DEADLINE_S or REASONS_DEADLINE_S, by what the model is asked for).
     """
 
     def __init__(self, catalog: Catalog, prompts: dict[str, Prompt],
-                 llm_reasons: str = "auto") -> None:
+                 llm_reasons: str = "auto", deadline_s: float | None = None) -> None:
         if llm_reasons not in REASON_MODES:
             raise ConfigError(f"llm_reasons={llm_reasons!r}; use auto, on or off "
                               "(CHATREC_LLM_REASONS)")
         self.catalog = catalog
         self.prompts = prompts
         self.llm_reasons = llm_reasons
+        self.deadline_s = deadline_s
         self.grounding = Grounding(catalog)
 
     def writes_reasons(self, backend: LLMBackend) -> bool:
@@ -141,23 +176,33 @@ class Ranker:
 
     def messages(self, prefs: Preferences, request: str, cands: list[Candidate],
                  n: int, reasons: bool = True) -> list[Message]:
-        lines = [f"id={c.item.id} | {describe_item(c.item, self.catalog)}{self._hint(c)}"
-                 for c in cands]
+        """The call's messages: the fixed system prompt, then the turn's data."""
+        lines = [self._line(k, c, reasons) for k, c in enumerate(cands, 1)]
         man = self.catalog.manifest
         kind = "rank" if reasons else "order"
         system = self.prompts[f"{kind}_system"].render(noun_plural=man.plural, n=n)
         user = self.prompts[f"{kind}_user"].render(
             profile=prefs.describe(), request=request.strip()[:300] or "(nothing new)",
-            candidates="\n".join(lines), n=n)
+            candidates="\n".join(lines))
         return [Message("system", system), Message("user", user)]
 
-    def _hint(self, c: Candidate) -> str:
+    def _line(self, k: int, c: Candidate, reasons: bool) -> str:
+        """One candidate as the model sees it: with reasons, its facts under its id; for an
+        order, its number and title (a title says much to a model in few tokens, and every
+        prompt token costs about 6 ms to read for SmolLM2-135M on 2 cores)."""
+        ties = self._ties(c)
+        if reasons:
+            return (f"id={c.item.id} | {describe_item(c.item, self.catalog)}"
+                    + (f" | matches: {', '.join(ties)}" if ties else ""))
+        return f"{k}. {c.item.display_title}" + (f"; {', '.join(ties)}" if ties else "")
+
+    def _ties(self, c: Candidate) -> list[str]:
         """What ties the candidate to the profile, in words the model can reuse."""
         bits = list(c.matched[:3])
         ref = self.catalog.get(c.because) if c.because else None
         if ref is not None:
             bits.append(f"like {ref.title}")
-        return (" | matches: " + ", ".join(bits)) if bits else ""
+        return bits
 
     def code_pick(self, cand: Candidate, prefs: Preferences) -> Pick:
         return Pick(cand.item.id, cand.item.display_title, template_reason(cand, prefs, self.catalog),
@@ -189,22 +234,38 @@ class Ranker:
             out.fallback = True
             yield pick
         if out.llm_used:
-            if out.error:
-                out.notes.append("The language model failed (" + out.error[:120] +
-                                 "); these picks and reasons come from chatrec's own ranking.")
-            elif out.llm_valid == 0:
-                out.notes.append("The language model's answer was unusable; these picks and "
-                                 "reasons come from chatrec's own ranking.")
-            # a partial answer is completed silently: Reply.meta records it
+            out.notes.extend(self._outcome_notes(out, n))
+
+    @staticmethod
+    def _outcome_notes(out: RankOutcome, n: int) -> list[str]:
+        """What the user is told when the model's answer did not make the picks; a partial
+        answer that came in time is completed silently (Reply.meta records it)."""
+        if out.busy:
+            return ["(The language model is busy with other conversations; these picks come "
+                    "from chatrec's own ranking.)"]
+        if out.error:
+            return ["The language model failed (" + out.error[:120] + "); these picks and "
+                    "reasons come from chatrec's own ranking."]
+        if out.late and out.llm_valid == 0:
+            return ["(The language model was too slow this time; these picks come from "
+                    "chatrec's own ranking.)"]
+        if out.late:
+            return [f"(The language model ran out of time after {out.llm_valid} of {n} picks; "
+                    "chatrec's own ranking chose the rest.)"]
+        if out.llm_valid == 0:
+            return ["The language model's answer was unusable; these picks and reasons come "
+                    "from chatrec's own ranking."]
+        return []
 
     def _llm_picks(self, prefs: Preferences, request: str, cands: list[Candidate], n: int,
                    backend: LLMBackend, llm_candidates: int, reasons: bool, chosen: list[str],
                    out: RankOutcome) -> Iterator[Pick]:
-        """The model's valid picks, as they stream in (appended to ``chosen``)."""
-        by_id = {c.item.id: c for c in cands}
+        """The model's valid picks, as they stream in before the deadline (appended to
+        ``chosen``)."""
         shown = cands[: max(llm_candidates, n)]
-        shown_ids = {c.item.id for c in shown}
-        gen = Generation(max_tokens=(30 + 34 * n) if reasons else (16 + 12 * n))
+        seconds = self.deadline_s if self.deadline_s is not None else (
+            REASONS_DEADLINE_S if reasons else ORDER_DEADLINE_S)
+        gen = Generation(max_tokens=(30 + 34 * n) if reasons else (12 + 6 * n)).within(seconds)
         out.llm_used = True
         out.backend = backend.name
         parser = PickStreamParser()
@@ -214,16 +275,28 @@ class Ranker:
                                          pick_schema([c.item.id for c in shown], n, reasons),
                                          gen=gen)
             for chunk in stream:
+                if _past(gen):  # what comes after the deadline is not used
+                    break
                 for obj in parser.feed(chunk):
-                    pick = self._validate(obj, by_id, shown_ids, chosen, prefs, out)
+                    pick = self._validate(obj, shown, chosen, prefs, out)
                     if pick is not None:
                         chosen.append(pick.item_id)
                         out.llm_valid = len(chosen)
                         yield pick
                         if len(chosen) >= n:
                             return
+            if _past(gen):  # stopped reading, or the backend stopped at the deadline itself
+                out.late = True
+                log.info("LLM ranking stopped at the deadline (%s, %d valid picks)",
+                         out.backend, out.llm_valid)
+        except BackendBusy as e:
+            out.busy, out.error = True, str(e)
+            log.info("LLM ranking skipped: %s", e)
         except BackendError as e:
-            out.error = str(e)
+            if _past(gen):  # e.g. a request that timed out at the deadline
+                out.late = True
+            else:
+                out.error = str(e)
             log.warning("LLM ranking failed (%s): %s", out.backend, e)
         except Exception as e:  # a backend bug must not cost the user their answer
             out.error = f"{type(e).__name__}: {e}"
@@ -252,6 +325,9 @@ class Ranker:
         for f in stream.failures:
             if f.unavailable:
                 out.notes.append(f"({f.backend} is unavailable: using {answered}.)")
+            elif f.busy:
+                out.notes.append(f"({f.backend} is busy with other conversations: "
+                                 f"{answered} answered.)")
             else:
                 out.notes.append(f"{f.backend} failed ({str(f.error)[:80]}); "
                                  f"{answered} answered instead.")
@@ -260,12 +336,22 @@ class Ranker:
     def diagnostics(out: RankOutcome) -> dict[str, Any]:
         return {"llm_used": out.llm_used, "llm_valid": out.llm_valid,
                 "llm_dropped": out.llm_dropped[:10], "reasons_replaced": out.reasons_replaced,
-                "fallback": out.fallback, "error": out.error, "backend": out.backend}
+                "fallback": out.fallback, "busy": out.busy, "late": out.late,
+                "error": out.error, "backend": out.backend}
 
-    def _validate(self, obj: dict[str, Any], by_id: dict[str, Candidate], shown: set[str],
-                  chosen: list[str], prefs: Preferences, out: RankOutcome) -> Pick | None:
-        iid = str(obj.get("id", "")).strip()
-        if iid not in shown or iid not in by_id:
+    def _validate(self, obj: dict[str, Any], shown: list[Candidate], chosen: list[str],
+                  prefs: Preferences, out: RankOutcome) -> Pick | None:
+        """The pick a parsed answer element makes, or None (and why, in ``out``)."""
+        if "number" in obj:  # an order-only answer: the candidate's number in the prompt
+            k = obj["number"]
+            if not (isinstance(k, int) and 1 <= k <= len(shown)):
+                out.llm_dropped.append(f"unknown number {str(k)[:20]}")
+                return None
+            iid = shown[k - 1].item.id
+        else:
+            iid = str(obj.get("id", "")).strip()
+        by_id = {c.item.id: c for c in shown}
+        if iid not in by_id:
             out.llm_dropped.append(f"unknown id {iid[:40]!r}")
             return None
         if iid in chosen:

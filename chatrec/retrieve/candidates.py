@@ -235,6 +235,22 @@ class CandidateGenerator:
 
         return for_catalog(self.catalog, FEATURES)
 
+    def attribute_similarity(self) -> AttributeSimilarity:
+        """The catalog's attribute similarity table (built on first use)."""
+        if self.similarity is None:
+            from chatrec.retrieve.attrsim import AttributeSimilarity
+
+            self.similarity = AttributeSimilarity.from_catalog(self.catalog)
+        return self.similarity
+
+    def warm(self) -> None:
+        """Compute now what the first turn would: the popularity prior and ranking, the votes,
+        the learned ranker and the attribute similarity table."""
+        self.prior()
+        self.votes()
+        self.learned()
+        self.attribute_similarity()
+
     def popular(self, n: int) -> list[str]:
         """The ``n`` items with the highest prior."""
         self.prior()
@@ -280,11 +296,7 @@ class CandidateGenerator:
         liked = list(prefs.liked_items) + ([prefs.anchor] if prefs.anchor else [])
         if not liked:
             return None
-        if self.similarity is None:
-            from chatrec.retrieve.attrsim import AttributeSimilarity
-
-            self.similarity = AttributeSimilarity.from_catalog(self.catalog)
-        return self.similarity.scores(liked, list(prefs.disliked_items))
+        return self.attribute_similarity().scores(liked, list(prefs.disliked_items))
 
     def conversation_scores(self, prefs: Preferences, talk_vec: np.ndarray | None
                             ) -> dict[str, np.ndarray]:

@@ -154,6 +154,11 @@ class VectorIndex:
     def count(self) -> int:
         return int(self.collection.count())
 
+    def warm(self) -> None:
+        """Run one query now: Chroma loads a collection's vector index on its first query
+        (0.15 s for the movies), which would otherwise fall on the first turn."""
+        self.query(np.eye(1, self.embedder.dim, dtype=np.float32), 1)
+
 
 @contextlib.contextmanager
 def process_lock(settings: Settings, name: str) -> Iterator[None]:
@@ -218,7 +223,11 @@ def _resumable(client: Any, name: str) -> tuple[Any | None, set[str]]:
 def build_collection(client: Any, name: str, catalog: Catalog, embedder: Embedder, *,
                      batch: int = 512,
                      progress: Callable[[int, int], None] | None = None) -> Any:
-    """Embed every item and write the collection; mark it complete only at the end."""
+    """Embed every item and write the collection; mark it complete only at the end.
+
+    Items are embedded shortest text first: the encoder pads a batch to its longest text, and
+    chunks in catalog order mix lengths (measured on 10,000 short rows: 0.87x the bare encoder's
+    items/s instead of 0.75x)."""
     t0 = time.perf_counter()
     col, have = _resumable(client, name)
     if col is None:
@@ -230,30 +239,23 @@ def build_collection(client: Any, name: str, catalog: Catalog, embedder: Embedde
               if f.type in ("int", "float", "bool")}
     items = list(catalog)
     shipped = load_shipped_embeddings(catalog, embedder)
+    order = list(range(len(items)))
     if shipped is not None:
         log.info("using the %d precomputed vectors shipped with %s", len(shipped), catalog.name)
+    else:
+        order.sort(key=lambda n: len(items[n].text))
     max_batch = min(batch, int(getattr(client, "get_max_batch_size", lambda: batch)()))
-    done = 0
-    for start in range(0, len(items), max_batch):
-        chunk = items[start:start + max_batch]
-        if have:  # resuming an interrupted build: only what is missing
-            keep = [n for n, it in enumerate(chunk) if it.id not in have]
-            if not keep:
-                done = min(start + max_batch, len(items))
-                continue
-            rows = [start + n for n in keep]
-            chunk = [chunk[n] for n in keep]
-        else:
-            rows = list(range(start, start + len(chunk)))
-        if shipped is not None:
-            vecs = shipped[rows]
-        else:
-            vecs = embedder.encode([it.text for it in chunk], batch_size=64)
-        col.add(ids=[it.id for it in chunk], embeddings=vecs,
-                metadatas=[index_metadata(it.meta, catalog.attributes(it), scalar) for it in chunk])
-        done = min(start + max_batch, len(items))
+    for start in range(0, len(order), max_batch):
+        rows = [r for r in order[start:start + max_batch] if items[r].id not in have]
+        if rows:
+            chunk = [items[r] for r in rows]
+            vecs = shipped[rows] if shipped is not None else \
+                embedder.encode([it.text for it in chunk], batch_size=64)
+            col.add(ids=[it.id for it in chunk], embeddings=vecs,
+                    metadatas=[index_metadata(it.meta, catalog.attributes(it), scalar)
+                               for it in chunk])
         if progress:
-            progress(done, len(items))
+            progress(min(start + max_batch, len(items)), len(items))
     meta = dict(col.metadata or {})
     meta.pop("hnsw:space", None)
     meta["complete"] = True

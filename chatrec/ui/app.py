@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel
@@ -14,8 +15,6 @@ from chatrec.settings import Settings
 from chatrec.ui.html import CSS
 from chatrec.ui.page import build
 from chatrec.ui.state import AppState
-
-log = logging.getLogger(__name__)
 
 
 class ChatIn(BaseModel):
@@ -42,7 +41,12 @@ def create_app(settings: Settings | None = None) -> Any:
 
     @api.get("/healthz")
     def healthz() -> dict[str, Any]:
-        return {"ok": True, "catalog": settings.catalog, "backend": settings.backend}
+        """``ready``: the default catalog's recommender is warm (:func:`warm`); ``loaded``: the
+        parts it warmed ("embedder", "index", "candidates", "model", "first turn")."""
+        loaded = (state.rec(settings.catalog, settings.backend).warmed
+                  if state.loaded(settings.catalog, settings.backend) else ())
+        return {"ok": True, "ready": "first turn" in loaded, "loaded": list(loaded),
+                "catalog": settings.catalog, "backend": settings.backend}
 
     @api.post("/api/chat")
     def chat(body: ChatIn) -> dict[str, Any]:
@@ -75,26 +79,50 @@ def create_app(settings: Settings | None = None) -> Any:
 
 
 
-def warm(state: AppState) -> None:
-    """Load the default catalog, index and model while the page is already being served."""
-    try:
-        rec = state.rec(state.settings.catalog, state.settings.backend)
-        rec.warm()
-        log.info("warm: %s ready", state.settings.catalog)
-    except Exception:  # the first request will report the problem properly
-        log.exception("warm-up failed")
+def warm(state: AppState, progress: Callable[[str], None] | None = None) -> None:
+    """Build the default catalog's recommender and warm it (:meth:`Recommender.warm`), telling
+    ``progress`` each step's name."""
+    if progress is not None:
+        progress(f"{state.settings.catalog} catalog")
+    rec = state.rec(state.settings.catalog, state.settings.backend)
+    rec.warm(progress)
+
+
+def announce(server: Any, url: str, line: str) -> None:
+    """Print ``line`` once ``server`` (a ``uvicorn.Server``) listens on ``url``."""
+    while not server.started:
+        if server.should_exit:
+            return
+        time.sleep(0.02)
+    print(f"chatrec: ready at {url}{line}", flush=True)
 
 
 def launch(host: str | None = None, port: int | None = None, catalog: str | None = None,
            backend: str | None = None) -> None:
-    """Serve the page and the JSON API (blocking)."""
+    """Serve the page and the JSON API (blocking). The default catalog, its index, the embedder
+    and the model are loaded first, with a progress line, so the first reply costs what a later
+    one does; "chatrec: ready at <address>" is printed once the server answers there."""
     import uvicorn
 
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     settings = Settings.load(catalog=catalog, backend=backend)
-    app = create_app(settings)
-    threading.Thread(target=warm, args=(app.state.chatrec,), daemon=True).start()
     h, p = host or settings.host, port or settings.port
-    print(f"chatrec: serving http://{h}:{p}  (catalog {settings.catalog}, model "
-          f"{settings.backend})", flush=True)
-    uvicorn.run(app, host=h, port=p, log_level="warning")
+    t0 = time.perf_counter()
+
+    def step(name: str) -> None:
+        print(f" {name}…", end="", flush=True)
+
+    print("chatrec: loading", end="", flush=True)
+    step("page")
+    app = create_app(settings)
+    try:
+        warm(app.state.chatrec, step)
+    except ChatrecError as e:
+        print(flush=True)
+        raise SystemExit(f"chatrec: cannot start: {e}") from None
+    print(f" {time.perf_counter() - t0:.1f} s", flush=True)
+    server = uvicorn.Server(uvicorn.Config(app, host=h, port=p, log_level="warning"))
+    threading.Thread(target=announce, daemon=True, args=(
+        server, f"http://{h}:{p}",
+        f"  (catalog {settings.catalog}, model {settings.backend})")).start()
+    server.run()

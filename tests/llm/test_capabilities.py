@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
 
 import pytest
@@ -65,6 +66,18 @@ def test_generation_defaults_and_presets() -> None:
     assert Generation(max_tokens=256, temperature=0.2) == TEXT_GEN
     with pytest.raises(dataclasses.FrozenInstanceError):
         JSON_GEN.max_tokens = 1  # type: ignore[misc]
+
+
+def test_generation_deadline() -> None:
+    assert JSON_GEN.deadline is None and JSON_GEN.remaining() is None
+    assert JSON_GEN.within(None) == JSON_GEN.within(0) == JSON_GEN
+    start = time.monotonic()
+    gen = TEXT_GEN.within(2.0)
+    assert (gen.max_tokens, gen.temperature) == (TEXT_GEN.max_tokens, TEXT_GEN.temperature)
+    assert gen.deadline is not None and 2.0 <= gen.deadline - start < 2.5
+    left = gen.remaining()
+    assert left is not None and 1.5 < left <= 2.0
+    assert Generation(deadline=start - 1).remaining() < 0  # type: ignore[operator]
 
 
 @pytest.mark.parametrize(("kwargs", "words"), [

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from chatrec.errors import BackendError, BackendReplyError, BackendUnavailable, ConfigError
+from chatrec.errors import (
+    BackendBusy,
+    BackendError,
+    BackendReplyError,
+    BackendUnavailable,
+    ConfigError,
+)
 from chatrec.llm import build_backend, clear_backend_cache, create_backend
 from chatrec.llm.base import (
     JSON_GEN,
@@ -160,6 +167,36 @@ def test_when_every_member_fails_one_error_lists_each() -> None:
     down = FallbackBackend(FailingLLM("down"), FailingLLM("down too"))
     with pytest.raises(BackendUnavailable, match="down; fake:failing: down too"):
         list(down.stream_text(MSGS))
+
+
+def test_a_busy_member_hands_the_call_to_the_next() -> None:
+    busy = named("local", FakeLLM([BackendBusy("busy with another conversation")]))
+    backup = FakeLLM()
+    gen = Generation(max_tokens=20).within(5.0)
+    stream = FallbackBackend(busy, backup).stream_text(MSGS, gen=gen)
+    assert "".join(stream) == backup.text and stream.answered_by == "fake"
+    (failure,) = stream.failures
+    assert failure.busy and not failure.unavailable and failure.backend == "local"
+    assert backup.calls[0].gen == gen  # the same deadline, passed on
+
+
+def test_every_member_busy_or_unavailable_raises_busy() -> None:
+    llm = FallbackBackend(FailingLLM("no key"), named("local", FakeLLM([BackendBusy("busy")])))
+    with pytest.raises(BackendBusy, match="fake:failing: no key; local: busy"):
+        list(llm.stream_text(MSGS))
+    mixed = FallbackBackend(FakeLLM([BackendBusy("busy")]), FakeLLM([BackendError("HTTP 500")]))
+    with pytest.raises(BackendError) as e:
+        list(mixed.stream_text(MSGS))
+    assert not isinstance(e.value, BackendBusy)
+
+
+def test_no_member_is_asked_once_the_deadline_has_passed() -> None:
+    first = FakeLLM([BackendBusy("busy")])
+    backup = FakeLLM()
+    gen = Generation(max_tokens=20, deadline=time.monotonic() - 0.01)
+    with pytest.raises(BackendBusy):
+        list(FallbackBackend(first, backup).stream_text(MSGS, gen=gen))
+    assert len(first.calls) == 1 and backup.calls == []  # the first is always asked
 
 
 def test_a_single_member_raises_its_own_error() -> None:

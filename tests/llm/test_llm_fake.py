@@ -315,7 +315,8 @@ def test_fake_is_thread_safe() -> None:
 
 # --- the key never leaks --------------------------------------------------------------------------
 class _StubHandler(BaseHTTPRequestHandler):
-    """A tiny OpenAI-compatible server. With ``server.status`` 200 it streams ``server.reply`` as
+    """A tiny OpenAI-compatible server; it waits ``server.delay`` seconds before answering.
+    With ``server.status`` 200 it streams ``server.reply`` as
     SSE chunks (as tool-call arguments when the request has tools); otherwise it answers that
     status with an error body that echoes the key. Request bodies go to ``server.requests``."""
 
@@ -325,6 +326,7 @@ class _StubHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         request = json.loads(self.rfile.read(length) or b"{}")
         srv.requests.append(request)
+        time.sleep(srv.delay)
         if srv.status != 200:
             auth = self.headers.get("Authorization", "")
             body = json.dumps({"error": {
@@ -368,7 +370,7 @@ class _StubHandler(BaseHTTPRequestHandler):
 def stub_server() -> Iterator[ThreadingHTTPServer]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _StubHandler)
     srv: Any = server
-    srv.status, srv.hits, srv.requests = 401, 0, []
+    srv.status, srv.hits, srv.requests, srv.delay = 401, 0, [], 0.0
     srv.reply = json.dumps({"picks": [{"id": "303", "reason": "a crew in space"},
                                       {"id": "101", "reason": "a wormhole"}]})
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
@@ -473,3 +475,14 @@ def test_openai_stream_text_request(stub_server: ThreadingHTTPServer) -> None:
     assert req["max_tokens"] == 50 and req["temperature"] == 0.7
     assert [m["role"] for m in req["messages"]] == ["system", "user"]
     assert "tools" not in req and "response_format" not in req
+
+
+def test_openai_request_is_bounded_by_the_deadline(stub_server: ThreadingHTTPServer) -> None:
+    srv: Any = stub_server
+    srv.status, srv.delay = 200, 3.0
+    url = f"http://127.0.0.1:{srv.server_address[1]}/v1"
+    b = OpenAIBackend(model="m", base_url=url, max_retries=0, timeout_s=30)
+    start = time.monotonic()
+    with pytest.raises(BackendUnavailable, match="deadline"):
+        list(b.stream_json(MSGS, PICKS_SCHEMA, gen=Generation(max_tokens=50).within(0.5)))
+    assert time.monotonic() - start < 2.5  # the turn's deadline, not the 30 s timeout

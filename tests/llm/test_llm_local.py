@@ -7,8 +7,8 @@ BackendUnavailable message that says how to install it.
 from __future__ import annotations
 
 import json
-import sys
 import threading
+import time
 import types
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +17,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from chatrec.errors import BackendError, BackendUnavailable
+from chatrec.errors import BackendBusy, BackendError, BackendUnavailable
 from chatrec.llm import clear_backend_cache, create_backend
 from chatrec.llm.base import Generation, Message
 from chatrec.llm.local import LocalLlamaBackend, check_llama_build, default_model_path
@@ -94,9 +94,11 @@ def test_stream_text(backend: LocalLlamaBackend) -> None:
 def test_stream_json_is_valid_for_the_schema(backend: LocalLlamaBackend, prompt: str) -> None:
     chunks = list(backend.stream_json(_picks_messages(prompt), PICKS_SCHEMA, gen=PICKS_GEN))
     assert len(chunks) > 1  # really streamed
-    value = json.loads("".join(chunks))
+    text = "".join(chunks)
+    value = json.loads(text)
     jsonschema.validate(value, PICKS_SCHEMA)  # the grammar enforces the schema...
     assert all(p["id"] in IDS for p in value["picks"])  # ...enums (candidate ids) included
+    assert text.startswith('{"picks":[{"id":"')  # compact: no token spent on a space
 
 
 def test_complete_json_is_deterministic(backend: LocalLlamaBackend) -> None:
@@ -210,17 +212,43 @@ def test_grammar_overrides_what_the_model_wants(backend: LocalLlamaBackend) -> N
     assert value["id"] in ("zq-9", "xk-7")
 
 
-def test_direct_llama_engine_matches_langchain(backend: LocalLlamaBackend,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without langchain-community (being sunset) the backend drives llama_cpp directly."""
-    monkeypatch.setitem(sys.modules, "langchain_community.chat_models", None)
-    direct = LocalLlamaBackend(n_ctx=backend.n_ctx, n_threads=backend.n_threads)
-    msgs = _picks_messages(PROMPTS[1])
+# --- a call with a deadline ----------------------------------------------------------------------
+def test_a_busy_model_fails_fast_for_a_call_with_a_deadline(backend: LocalLlamaBackend) -> None:
+    story = backend.stream_text([Message("user", "Tell me a long story.")],
+                                gen=Generation(max_tokens=200))
+    next(story)  # another user's turn holds the model now
     try:
-        value = direct.complete_json(msgs, PICKS_SCHEMA, gen=PICKS_GEN)
-        assert direct.engine == "llama_cpp" and backend.engine == "langchain"
-        jsonschema.validate(value, PICKS_SCHEMA)
-        assert value == backend.complete_json(msgs, PICKS_SCHEMA, gen=PICKS_GEN)
-        assert "".join(direct.stream_text([Message("user", "Hi")], gen=Generation(max_tokens=8)))
+        start = time.monotonic()
+        with pytest.raises(BackendBusy, match="busy"):
+            list(backend.stream_json(_picks_messages(PROMPTS[0]), PICKS_SCHEMA,
+                                     gen=PICKS_GEN.within(5.0)))
+        assert time.monotonic() - start < 0.5  # at once: no queueing behind the story
     finally:
-        direct.close()
+        story.close()
+    # free again: the same call answers
+    value = backend.complete_json(_picks_messages(PROMPTS[0]), PICKS_SCHEMA,
+                                  gen=PICKS_GEN.within(60.0))
+    jsonschema.validate(value, PICKS_SCHEMA)
+
+
+def test_generation_stops_at_the_deadline(backend: LocalLlamaBackend) -> None:
+    msgs = [Message("user", "Tell me a long story about a dragon.")]
+    full = "".join(backend.stream_text(msgs, gen=Generation(max_tokens=120)))
+    start = time.monotonic()
+    cut = "".join(backend.stream_text(msgs, gen=Generation(max_tokens=120).within(0.3)))
+    assert time.monotonic() - start < 2.0
+    assert len(cut) < len(full) and full.startswith(cut)  # the same reply, ended early
+    assert "".join(backend.stream_text([Message("user", "Hi")], gen=Generation(max_tokens=5)))
+
+
+def test_a_long_prompt_stops_evaluating_at_the_deadline(backend: LocalLlamaBackend) -> None:
+    """The deadline is checked every EVAL_STEP prompt tokens, not only between output tokens;
+    the model's state stays usable (the next call reuses what was evaluated)."""
+    msgs = [Message("user", "Tell me about space movies. " * 150)]  # ~900 tokens
+    reference = "".join(backend.stream_text(msgs, gen=Generation(max_tokens=4)))
+    assert reference and "".join(backend.stream_text([Message("user", "Hi")],
+                                                     gen=Generation(max_tokens=2)))
+    start = time.monotonic()
+    assert list(backend.stream_text(msgs, gen=Generation(max_tokens=8).within(0.05))) == []
+    assert time.monotonic() - start < 1.5
+    assert "".join(backend.stream_text(msgs, gen=Generation(max_tokens=4))) == reference

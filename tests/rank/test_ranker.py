@@ -3,19 +3,27 @@ the code's ranking for the rest, and the notes the user sees when a backend fail
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from chatrec.catalog import Catalog
-from chatrec.errors import BackendUnavailable, ConfigError
-from chatrec.llm.base import Capabilities, Generation, LLMBackend
-from chatrec.llm.fake import FailingLLM, FakeLLM
+from chatrec.errors import BackendBusy, BackendUnavailable, ConfigError
+from chatrec.llm.base import Capabilities, LLMBackend
+from chatrec.llm.fake import FailingLLM, FakeLLM, SlowLLM
 from chatrec.llm.fallback import Deferred, FallbackBackend
 from chatrec.profile import Preferences
 from chatrec.prompts import load_prompts
-from chatrec.rank.ranker import PickStreamParser, Ranker, RankOutcome, pick_schema
+from chatrec.rank.ranker import (
+    ORDER_DEADLINE_S,
+    REASONS_DEADLINE_S,
+    PickStreamParser,
+    Ranker,
+    RankOutcome,
+    pick_schema,
+)
 from chatrec.rank.reasons import template_reason
 from chatrec.settings import Settings
 from chatrec.types import Candidate, Pick
@@ -79,7 +87,8 @@ def test_the_models_valid_picks_come_first_then_the_codes(ranker: Ranker, prefs:
     assert out.backend == "fake" and out.error is None and out.notes == []
     assert len(out.llm_dropped) == 2 and "duplicate" in out.llm_dropped[0]
     (call,) = llm.calls
-    assert call.gen == Generation(max_tokens=30 + 34 * 4)
+    assert call.gen.max_tokens == 30 + 34 * 4 and call.gen.temperature == 0.0
+    assert call.gen.deadline is not None  # REASONS_DEADLINE_S from the call
     shown = call.schema["properties"]["picks"]["items"]["properties"]["id"]["enum"]
     assert shown == IDS[:6]  # the top llm_candidates
     assert Ranker.diagnostics(out)["llm_valid"] == 2
@@ -130,7 +139,7 @@ def test_reasons_follow_the_mode_and_the_backends_capabilities(
     picks, _ = rank(ranker, prefs, cands, llm)
     (call,) = llm.calls
     assert call.schema == pick_schema(IDS[:6], 4, reasons)
-    assert call.gen.max_tokens == (30 + 34 * 4 if reasons else 16 + 12 * 4)
+    assert call.gen.max_tokens == (30 + 34 * 4 if reasons else 12 + 6 * 4)
     assert call.messages == ranker.messages(prefs, "space", cands[:6], 4, reasons)
     if not reasons:  # the model orders; chatrec words every reason
         assert {p.source for p in picks} == {"llm-order"}
@@ -209,6 +218,97 @@ def test_a_backend_bug_costs_no_answer(ranker: Ranker, prefs: Preferences,
     assert len(picks) == 4 and out.error is not None and "KeyError" in out.error
 
 
+# --- the deadline: a busy model is not waited for, a slow one not read past it ---------------
+BUSY_NOTE = ("(The language model is busy with other conversations; these picks come from "
+             "chatrec's own ranking.)")
+
+
+def order_ranker(catalog: Catalog, deadline_s: float | None) -> Ranker:
+    return Ranker(catalog, load_prompts(Settings().prompts_dir), llm_reasons="off",
+                  deadline_s=deadline_s)
+
+
+@pytest.mark.parametrize(("deadline_s", "reasons", "seconds"), [
+    (None, False, ORDER_DEADLINE_S), (None, True, REASONS_DEADLINE_S), (2.5, True, 2.5),
+    (0.0, False, None),
+])
+def test_every_call_carries_the_turns_deadline(catalog: Catalog, prefs: Preferences,
+                                               cands: list[Candidate], deadline_s: float | None,
+                                               reasons: bool, seconds: float | None) -> None:
+    ranker = Ranker(catalog, load_prompts(Settings().prompts_dir), deadline_s=deadline_s)
+    llm = FakeLLM()
+    start = time.monotonic()
+    rank(ranker, prefs, cands, llm, reasons=reasons)
+    deadline = llm.calls[0].gen.deadline
+    if seconds is None:
+        assert deadline is None  # 0: no limit
+    else:
+        assert deadline is not None and 0 <= deadline - start - seconds < 0.5
+
+
+def test_a_busy_backend_is_not_waited_for(ranker: Ranker, prefs: Preferences,
+                                          cands: list[Candidate]) -> None:
+    busy = FailingLLM(BackendBusy("the local model is busy with another conversation"))
+    picks, out = rank(ranker, prefs, cands, busy)
+    assert [p.item_id for p in picks] == IDS[:4] and {p.source for p in picks} == {"code"}
+    assert out.busy and out.llm_used and out.llm_valid == 0
+    assert out.notes == [BUSY_NOTE]
+    assert Ranker.diagnostics(out)["busy"] is True
+
+
+def test_the_deadline_mid_stream_keeps_the_picks_made_in_time(
+        catalog: Catalog, prefs: Preferences, cands: list[Candidate]) -> None:
+    # chunks '{"pi' 'cks"' ':[3,' '1,5,' '2]}' arrive 0.5 s apart; the deadline (1.25 s) passes
+    # while the fourth is on its way: the model's first pick (3) is kept, the rest is the code's
+    reply = FakeLLM(['{"picks":[3,1,5,2]}'], chunk_size=4)
+    slow = SlowLLM(0.0, reply, chunk_delay_s=0.5)
+    start = time.monotonic()
+    picks, out = rank(order_ranker(catalog, 1.25), prefs, cands, slow)
+    assert time.monotonic() - start < 1.9  # the last chunk was never waited for
+    assert [p.item_id for p in picks] == [IDS[2], IDS[0], IDS[1], IDS[3]]
+    assert [p.source for p in picks] == ["llm-order", "code", "code", "code"]
+    assert out.late and out.llm_valid == 1 and out.error is None
+    assert out.notes == ["(The language model ran out of time after 1 of 4 picks; chatrec's "
+                         "own ranking chose the rest.)"]
+
+
+def test_a_model_too_slow_for_any_pick(catalog: Catalog, prefs: Preferences,
+                                       cands: list[Candidate]) -> None:
+    slow = SlowLLM(0.4, FakeLLM(['{"picks":[3,1,5,2]}'], chunk_size=4), chunk_delay_s=0.4)
+    start = time.monotonic()
+    picks, out = rank(order_ranker(catalog, 0.2), prefs, cands, slow)
+    assert time.monotonic() - start < 0.8  # stopped after the first (late) chunk
+    assert [p.item_id for p in picks] == IDS[:4] and {p.source for p in picks} == {"code"}
+    assert out.late and out.llm_valid == 0
+    assert out.notes == ["(The language model was too slow this time; these picks come from "
+                         "chatrec's own ranking.)"]
+
+
+def test_an_error_after_the_deadline_is_lateness(catalog: Catalog, prefs: Preferences,
+                                                 cands: list[Candidate]) -> None:
+    # e.g. a remote request that timed out at the deadline (the turn's remaining time)
+    timed_out = SlowLLM(0.3, FailingLLM("the LLM server did not answer in time"))
+    _, out = rank(order_ranker(catalog, 0.1), prefs, cands, timed_out)
+    assert out.late and out.error is None and "too slow" in out.notes[0]
+
+
+def test_a_busy_primary_hands_over_to_the_fallback(ranker: Ranker, prefs: Preferences,
+                                                   cands: list[Candidate]) -> None:
+    local = named("local:smol", FakeLLM([BackendBusy("busy with another conversation")]))
+    picks, out = rank(ranker, prefs, cands, FallbackBackend(local, named("openai:m", FakeLLM())))
+    assert {p.source for p in picks} <= {"llm", "llm-order"} and not out.busy
+    assert out.backend == "openai:m"
+    assert out.notes == ["(local:smol is busy with other conversations: openai:m answered.)"]
+
+
+def test_every_member_busy_or_unavailable_is_a_busy_model(ranker: Ranker, prefs: Preferences,
+                                                          cands: list[Candidate]) -> None:
+    llm = FallbackBackend(FailingLLM("no key"), FailingLLM(BackendBusy("busy")))
+    picks, out = rank(ranker, prefs, cands, llm)
+    assert {p.source for p in picks} == {"code"} and out.busy
+    assert out.notes == [BUSY_NOTE]
+
+
 # --- the schema and the streaming parser --------------------------------------------------------
 def test_pick_stream_parser_yields_objects_as_they_close() -> None:
     text = '{"picks": [{"id": "1", "reason": "a, b {x}"}, {"id": "2", "reason": "c"}]}'
@@ -228,9 +328,47 @@ def test_pick_schema_enumerates_ids() -> None:
 
 def test_order_only_schema_and_parser() -> None:
     s = pick_schema(["a", "b", "c"], 2, reasons=False)
-    assert s["properties"]["picks"]["items"] == {"type": "string", "enum": ["a", "b", "c"]}
+    assert s["properties"]["picks"]["items"] == {"type": "integer", "enum": [1, 2, 3]}
+    assert s["properties"]["picks"]["minItems"] == s["properties"]["picks"]["maxItems"] == 2
     p = PickStreamParser()
     got = []
-    for ch in '{"picks": ["b", "a"]}':
+    for ch in '{"picks":[12,3,"x"]}':  # fed one character at a time: "1" is not yet 1
         got.extend(p.feed(ch))
-    assert got == [{"id": "b", "reason": None}, {"id": "a", "reason": None}]
+    assert got == [{"number": 12, "reason": None}, {"number": 3, "reason": None},
+                   {"id": "x", "reason": None}]
+
+
+# --- an order as candidate numbers ------------------------------------------------------------
+def test_order_only_numbers_are_mapped_to_the_shown_candidates(
+        catalog: Catalog, prefs: Preferences, cands: list[Candidate]) -> None:
+    ranker = Ranker(catalog, load_prompts(Settings().prompts_dir), llm_reasons="off")
+    llm = FakeLLM([{"picks": [3, 3, 9, 0, 1, 6]}])  # a repeat, two out of range (6 shown)
+    picks, out = rank(ranker, prefs, cands, llm)
+    assert [p.item_id for p in picks] == [IDS[2], IDS[0], IDS[5], IDS[1]]
+    assert [p.source for p in picks] == ["llm-order"] * 3 + ["code"]
+    assert out.llm_valid == 3 and out.notes == []
+    assert out.llm_dropped == [f"duplicate id {IDS[2]}", "unknown number 9", "unknown number 0"]
+
+
+def test_the_order_prompt_numbers_short_lines_under_a_fixed_system_prompt(
+        catalog: Catalog, prefs: Preferences, cands: list[Candidate]) -> None:
+    ranker = Ranker(catalog, load_prompts(Settings().prompts_dir), llm_reasons="off")
+    system, user = ranker.messages(prefs, "space", cands[:6], 4, reasons=False)
+    lines = user.content.split("Candidates:\n")[1].splitlines()
+    assert [line.split(". ")[0] for line in lines] == ["1", "2", "3", "4", "5", "6"]
+    assert lines[0] == "1. The Matrix (1999)" and IDS[0] not in user.content
+    cands[1].because = INTERSTELLAR  # what ties a candidate to the profile follows its title
+    lines = ranker.messages(prefs, "space", cands[:6], 4, reasons=False)[1].content.splitlines()
+    assert "2. Star Wars: Episode V - The Empire Strikes Back (1980); like Interstellar" in lines
+    # the system prompt holds every instruction and is the same for every turn (prompt cache)
+    other = Preferences()
+    other.like_item("2571", "The Matrix (1999)", 1)
+    assert ranker.messages(other, "heists", cands[3:], 4, reasons=False)[0] == system
+    assert '{"picks": [' in system.content and "profile" not in system.content.split("\n")[-1]
+
+
+def test_with_reasons_the_model_still_sees_the_ids(ranker: Ranker, prefs: Preferences,
+                                                   cands: list[Candidate]) -> None:
+    system, user = ranker.messages(prefs, "space", cands[:6], 4, reasons=True)
+    assert f"id={IDS[0]} | The Matrix (1999)" in user.content
+    assert '"reason"' in system.content and "{" not in user.content
