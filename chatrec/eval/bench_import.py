@@ -63,21 +63,32 @@ def write_short_csv(path: Path, rows: int) -> int:
     return rows
 
 
-def bare_encode(embedder: Embedder, texts: list[str]) -> float:
-    """Seconds to encode ``texts`` with the model alone: ``SentenceTransformer.encode`` for
-    MiniLM (the embedder's own model object, so both sides use the same weights and threads)."""
-    t0 = time.perf_counter()
+class Timer:
+    """Wall and CPU seconds (every thread of the process) of a ``with`` block."""
+
+    def __enter__(self) -> Timer:
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall = time.perf_counter() - self.wall
+        self.cpu = time.process_time() - self.cpu
+
+
+def bare_encode(embedder: Embedder, texts: list[str]) -> None:
+    """Encode ``texts`` with the model alone: ``SentenceTransformer.encode`` for MiniLM (the
+    embedder's own model object, so both sides use the same weights and threads)."""
     if isinstance(embedder, MiniLMEmbedder):
         embedder.model().encode(texts, batch_size=64, normalize_embeddings=True,
                                 convert_to_numpy=True)
     else:
         embedder.encode(texts)
-    return time.perf_counter() - t0
 
 
 def short_import(rows: int, repeat: int, embedder_name: str, data_dir: Path) -> dict[str, Any]:
     """Import ``rows`` short rows ``repeat`` times (a new catalog each time), each after a bare
-    encode of the same texts; medians, the ratio of items/s, and the peak RSS."""
+    encode of the same texts; medians, the ratio of items/s (and of CPU per item, steadier on
+    a shared machine), and the peak RSS."""
     from chatrec.importer import add
 
     settings = Settings.load(env={}, data_dir=str(data_dir))
@@ -92,24 +103,31 @@ def short_import(rows: int, repeat: int, embedder_name: str, data_dir: Path) -> 
     texts = [it.text for it in load_catalog("short-warm", settings)]
     print(f"{rows:,} short rows, e.g. {texts[0]!r}, {np.mean([len(t) for t in texts]):.0f} "
           f"characters on average", flush=True)
-    encode_s: list[float] = []
-    import_s: list[float] = []
+    encode: list[Timer] = []
+    imported: list[Timer] = []
     for n in range(repeat):
-        encode_s.append(bare_encode(embedder, texts))
-        t0 = time.perf_counter()
-        add(f"short-{n}", src, settings=settings, **opts)
-        import_s.append(time.perf_counter() - t0)
-        print(f"round {n + 1}: bare encode {encode_s[-1]:.1f} s, import {import_s[-1]:.1f} s",
+        with Timer() as t:
+            bare_encode(embedder, texts)
+        encode.append(t)
+        with Timer() as t:
+            add(f"short-{n}", src, settings=settings, **opts)
+        imported.append(t)
+        print(f"round {n + 1}: bare encode {encode[-1].wall:.1f} s, import {t.wall:.1f} s",
               flush=True)
-    enc = rows / statistics.median(encode_s)
-    imp = rows / statistics.median(import_s)
+    enc = rows / statistics.median(t.wall for t in encode)
+    imp = rows / statistics.median(t.wall for t in imported)
+    enc_cpu = statistics.median(t.cpu for t in encode) / rows
+    imp_cpu = statistics.median(t.cpu for t in imported) / rows
     rss = peak_rss_mb()
     print(f"import {imp:,.0f} items/s vs bare encode {enc:,.0f} items/s: ratio {imp / enc:.2f} "
-          f"(target >= {IMPORT_TARGET}); peak RSS {rss:,.0f} MB (target <= {RSS_TARGET_MB})",
-          flush=True)
-    return {"rows": rows, "embedder": embedder.name, "encode_s": encode_s, "import_s": import_s,
-            "encode_items_per_s": enc, "import_items_per_s": imp, "ratio": imp / enc,
-            "peak_rss_mb": rss}
+          f"(target >= {IMPORT_TARGET}); CPU per item {imp_cpu * 1000:.2f} ms vs "
+          f"{enc_cpu * 1000:.2f} ms: ratio {enc_cpu / imp_cpu:.2f}; peak RSS {rss:,.0f} MB "
+          f"(target <= {RSS_TARGET_MB})", flush=True)
+    return {"rows": rows, "embedder": embedder.name, "encode_s": [t.wall for t in encode],
+            "import_s": [t.wall for t in imported], "encode_items_per_s": enc,
+            "import_items_per_s": imp, "ratio": imp / enc, "encode_cpu_ms_per_item":
+            enc_cpu * 1000, "import_cpu_ms_per_item": imp_cpu * 1000,
+            "cpu_ratio": enc_cpu / imp_cpu, "peak_rss_mb": rss}
 
 
 # --- the games catalog: full import, then an update of 1% ------------------------------------------

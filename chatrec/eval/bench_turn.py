@@ -157,7 +157,7 @@ def ranking_calls(rec: Recommender, messages: list[str]) -> dict[str, Any]:
 def measure_turns(rec: Recommender, messages: list[str], rounds: int) -> dict[str, Any]:
     """Warm turns, and bare calls interleaved with them when the backend is a local model."""
     recorded = ranking_calls(rec, messages)  # also the warm-up turn of every message
-    out: dict[str, Any] = {"llm_calls_per_turn": recorded["per_turn"], "turns": [], "bare_s": [],
+    out: dict[str, Any] = {"llm_calls_per_turn": recorded["per_turn"], "turns": [],
                            "bare_tokens": [], "bare_skipped": None,
                            "chatrec_peak_rss_mb": peak_rss_mb()}
     bare: BareLlama | None = None
@@ -172,19 +172,19 @@ def measure_turns(rec: Recommender, messages: list[str], rounds: int) -> dict[st
         bare.complete(next(iter(calls.values())))  # warm-up
         out["bare_model"] = bare.model_path.name
 
-    def bare_call(m: str) -> None:
-        if bare is not None and m in calls:
-            done = bare.complete(calls[m])
-            out["bare_s"].append(done["s"])
-            out["bare_tokens"].append([done["prompt_tokens"], done["completion_tokens"]])
+    def bare_call(m: str) -> float | None:
+        if bare is None or m not in calls:
+            return None
+        done = bare.complete(calls[m])
+        out["bare_tokens"].append([done["prompt_tokens"], done["completion_tokens"]])
+        return float(done["s"])
 
     for r in range(rounds):
         for m in messages:  # A B in even rounds, B A in odd ones
-            if r % 2:
-                bare_call(m)
-            out["turns"].append(timed_turn(rec, m) | {"message": m})
-            if not r % 2:
-                bare_call(m)
+            before = bare_call(m) if r % 2 else None
+            turn = timed_turn(rec, m) | {"message": m}
+            turn["bare_s"] = before if r % 2 else bare_call(m)
+            out["turns"].append(turn)
         print(f"bench turns: round {r + 1}/{rounds} done", file=sys.stderr, flush=True)
     out["bare_peak_rss_mb"] = peak_rss_mb()
     return out

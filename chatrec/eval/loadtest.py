@@ -47,6 +47,9 @@ class UserLog:
     sent: list[str] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    model_turns: int = 0  # replies whose picks use the model's order
+    busy_turns: int = 0  # replies the model was too busy for
+    late_turns: int = 0  # replies whose model call passed its deadline
 
 
 def chat(url: str, message: str, session_id: str | None = None,
@@ -72,6 +75,10 @@ def _user(url: str, n: int, deadline: float, max_turns: int, log: UserLog) -> No
             log.latencies.append(time.perf_counter() - t)
             log.session_id = out["session_id"]
             log.sent.append(msg)
+            meta = out["reply"].get("meta", {})
+            log.model_turns += bool(meta.get("llm_valid"))
+            log.busy_turns += bool(meta.get("busy"))
+            log.late_turns += bool(meta.get("late"))
         except (urllib.error.URLError, OSError, ValueError, KeyError) as e:
             log.errors.append(f"{type(e).__name__}: {e}")
 
@@ -113,6 +120,9 @@ class LoadResult:
     p50_s: float
     p95_s: float
     throughput_per_s: float
+    model_turns: int  # turns whose picks use the model's order (the others: code's ranking)
+    busy_turns: int  # turns the model was busy for (another user's turn had it)
+    late_turns: int  # turns whose model call passed the deadline
     history_problems: list[str]
     error_samples: list[str]
 
@@ -139,7 +149,10 @@ def run_load(url: str, users: int = 20, seconds: float = 180, max_turns: int = 8
     problems = history_problems(logs, [_stored_turns(url, log.session_id) for log in logs])
     return LoadResult(users=users, seconds=round(wall, 1), requests=len(lat), errors=len(errors),
                       p50_s=round(percentile(lat, 0.5), 2), p95_s=round(percentile(lat, 0.95), 2),
-                      throughput_per_s=round(len(lat) / wall, 2), history_problems=problems,
+                      throughput_per_s=round(len(lat) / wall, 2),
+                      model_turns=sum(log.model_turns for log in logs),
+                      busy_turns=sum(log.busy_turns for log in logs),
+                      late_turns=sum(log.late_turns for log in logs), history_problems=problems,
                       error_samples=errors[:5])
 
 

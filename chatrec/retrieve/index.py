@@ -221,13 +221,14 @@ def _resumable(client: Any, name: str) -> tuple[Any | None, set[str]]:
 
 
 def build_collection(client: Any, name: str, catalog: Catalog, embedder: Embedder, *,
-                     batch: int = 512,
+                     batch: int = 2048,
                      progress: Callable[[int, int], None] | None = None) -> Any:
     """Embed every item and write the collection; mark it complete only at the end.
 
-    Items are embedded shortest text first: the encoder pads a batch to its longest text, and
-    chunks in catalog order mix lengths (measured on 10,000 short rows: 0.87x the bare encoder's
-    items/s instead of 0.75x)."""
+    Items are embedded shortest text first, ``batch`` at a time: the encoder pads each of its
+    batches to its longest text and sorts only the texts of one call (measured on 4,096 games
+    texts of 43-482 characters: 3-4% less CPU than chunks in catalog order; 2,048 texts a call
+    cost 2-3% less than 512)."""
     t0 = time.perf_counter()
     col, have = _resumable(client, name)
     if col is None:

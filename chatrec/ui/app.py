@@ -78,7 +78,6 @@ def create_app(settings: Settings | None = None) -> Any:
                                theme=theme, css=CSS)
 
 
-
 def warm(state: AppState, progress: Callable[[str], None] | None = None) -> None:
     """Build the default catalog's recommender and warm it (:meth:`Recommender.warm`), telling
     ``progress`` each step's name."""
@@ -88,13 +87,14 @@ def warm(state: AppState, progress: Callable[[str], None] | None = None) -> None
     rec.warm(progress)
 
 
-def announce(server: Any, url: str, line: str) -> None:
-    """Print ``line`` once ``server`` (a ``uvicorn.Server``) listens on ``url``."""
+def announce(server: Any, url: str, detail: str) -> None:
+    """Print "chatrec: ready at ``url``" and ``detail`` once ``server`` (a ``uvicorn.Server``)
+    listens there."""
     while not server.started:
         if server.should_exit:
             return
         time.sleep(0.02)
-    print(f"chatrec: ready at {url}{line}", flush=True)
+    print(f"chatrec: ready at {url}{detail}", flush=True)
 
 
 def launch(host: str | None = None, port: int | None = None, catalog: str | None = None,

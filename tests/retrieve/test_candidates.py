@@ -183,6 +183,26 @@ def test_prior_blends_popularity_and_rating_counts(
     assert g.popular(2) == sorted(prior, key=lambda i: -prior[i])[:2]
 
 
+def test_after_warm_a_turn_builds_no_table(tiny: tuple[Catalog, MemoryIndex, CollaborativeModel],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from chatrec.retrieve.attrsim import AttributeSimilarity
+
+    cat, _, _ = tiny
+    g = generator(tiny)
+    g.warm()
+
+    def built_lazily(*args: object) -> None:
+        raise AssertionError("computed during the turn, not in warm()")
+
+    monkeypatch.setattr(AttributeSimilarity, "from_catalog", built_lazily)
+    monkeypatch.setattr(cat, "popularity", built_lazily)
+    monkeypatch.setattr(cat, "votes", built_lazily)
+    p = prefs_liking("1")
+    p.like_attr("comedy", 1, source="user")
+    out = g.generate(p, "funny space", k=5)  # prior, votes, similarity: all from warm()
+    assert any(c.signals["similar"] > 0 for c in out)
+
+
 # --- fusion ---------------------------------------------------------------------------------
 @pytest.mark.parametrize(("weights", "liked", "expect_first"), [
     (Weights.only("collab"), ["1"], {"3", "8"}),

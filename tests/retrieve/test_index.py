@@ -12,7 +12,7 @@ from chatrec.catalog import Catalog
 from chatrec.profile import Constraint, Preferences
 from chatrec.retrieve.embed import HashingEmbedder, load_shipped_embeddings, write_shipped_embeddings
 from chatrec.retrieve.filters import build_where, violations
-from chatrec.retrieve.index import VectorIndex, chroma_client, collection_name
+from chatrec.retrieve.index import VectorIndex, build_collection, chroma_client, collection_name
 from chatrec.settings import Settings
 
 ITEMS = [
@@ -132,3 +132,32 @@ def test_shipped_vectors_are_used_only_when_they_match(tmp_path: Path, settings:
     assert load_shipped_embeddings(cat2, emb) is None
     VectorIndex.open(cat2, emb, Settings.load(env={}, data_dir=str(tmp_path / "data2")))
     assert emb.texts == len(ITEMS)
+
+
+class RecordingEmbedder(HashingEmbedder):
+    """Keeps the texts of every encode call, in order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[list[str]] = []
+
+    def encode(self, texts, *, batch_size=64, show_progress=False):  # type: ignore[no-untyped-def]
+        self.calls.append(list(texts))
+        return super().encode(texts)
+
+
+def test_build_embeds_shortest_texts_first_and_each_vector_stays_with_its_item(
+        tmp_path: Path, settings: Settings) -> None:
+    emb = RecordingEmbedder()
+    cat = write_catalog(tmp_path / "tiny")
+    client = chroma_client(settings)
+    col = build_collection(client, collection_name(cat, emb), cat, emb, batch=2)
+    assert [len(c) for c in emb.calls] == [2, 2, 2]  # chunks of the batch size
+    lengths = [len(t) for call in emb.calls for t in call]
+    assert lengths == sorted(lengths) and len(lengths) == len(ITEMS)
+    got = col.get(ids=[it.id for it in cat], include=["embeddings"])
+    stored = dict(zip(got["ids"], got["embeddings"], strict=True))
+    for it in cat:
+        assert np.allclose(stored[it.id], HashingEmbedder().encode([it.text])[0], atol=1e-6)
+    VectorIndex(cat, emb, col).warm()  # Chroma's first query, done before any turn
+

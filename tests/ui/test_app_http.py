@@ -36,13 +36,15 @@ def _post(url: str, body: dict[str, object], timeout: float = 300) -> tuple[int,
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """app.py on an empty data dir, as on a new machine: it builds the movies index itself."""
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """app.py on an empty data dir, as on a new machine: it builds the movies index itself.
+    Yields its address and the file its terminal output goes to."""
     port = _free_port()
     data = tmp_path_factory.mktemp("appdata")
     env = dict(os.environ, CHATREC_DATA_DIR=str(data), CHATREC_PORT=str(port),
                CHATREC_BACKEND="local", GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1")
-    log = open(data / "app.log", "w")  # noqa: SIM115
+    log_path = data / "app.log"
+    log = open(log_path, "w")  # noqa: SIM115
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env, stdout=log,
                             stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -50,7 +52,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         deadline = time.time() + 600
         while time.time() < deadline:
             if proc.poll() is not None:
-                raise AssertionError("app.py exited:\n" + (data / "app.log").read_text()[-3000:])
+                raise AssertionError("app.py exited:\n" + log_path.read_text()[-3000:])
             try:
                 with urllib.request.urlopen(url + "/healthz", timeout=2) as r:
                     if r.status == 200:
@@ -59,7 +61,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 time.sleep(0.5)
         else:
             raise AssertionError("app.py did not come up")
-        yield url
+        yield url, log_path
     finally:
         proc.terminate()
         try:
@@ -67,6 +69,31 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def app_url(app: tuple[str, Path]) -> str:
+    return app[0]
+
+
+def test_ready_when_it_answers(app: tuple[str, Path]) -> None:
+    """The server answers only once the embedder, the index and the model are loaded and a first
+    turn has run, so the first reply costs what a later one does (timing is the bench's job);
+    it prints its address once it answers there."""
+    url, log_path = app
+    with urllib.request.urlopen(url + "/healthz", timeout=30) as r:
+        health = json.loads(r.read())
+    assert health["ready"] is True
+    assert {"embedder", "index", "candidates", "model", "first turn"} <= set(health["loaded"])
+    deadline = time.time() + 10  # the line follows the server's start by a few milliseconds
+    while f"chatrec: ready at {url}" not in log_path.read_text() and time.time() < deadline:
+        time.sleep(0.1)
+    out = log_path.read_text()
+    assert f"chatrec: ready at {url}" in out, out[-2000:]
+    steps = ["chatrec: loading", "page…", "movies catalog…", "embedder…", "index…",
+             "candidates…", "model…", "first turn…", "chatrec: ready at"]
+    at = [out.find(step) for step in steps]  # a warning may print between two steps
+    assert -1 not in at and at == sorted(at), out[-2000:]
 
 
 def test_page_is_served(app_url: str) -> None:
