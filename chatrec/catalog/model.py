@@ -24,6 +24,8 @@ from chatrec.errors import CatalogError
 from chatrec.types import Item
 from chatrec.vocab import normalize_term
 
+_CREATOR_NAMES = ("author", "authors", "director", "directors", "developer", "creator", "creators")
+
 
 class Catalog:
     """A loaded catalog. Items keep file order; lookups by id; cached attribute vocabularies."""
@@ -131,6 +133,39 @@ class Catalog:
             return self._field_vocab[field]
 
     # --- roles ------------------------------------------------------------------------
+    # A field's role (manifest ``fields.<name>.role``) says what it means, whatever its name:
+    # ``year`` (int), ``creator`` (list or str: authors, director, developer, brand),
+    # ``rating``, ``votes``, ``popularity`` (numbers), ``language`` (str, never a reason on its
+    # own), ``link`` (a URL), ``price``, ``description`` (str) and ``attribute`` (the words
+    # people use: genres, tags). Reasons, filters and understanding read roles through
+    # :meth:`role_field`, :meth:`creators` and :meth:`year_of`, never a column name.
+    def role_field(self, role: str) -> str | None:
+        """The field playing ``role`` (the first declared), or None. The manifest's
+        ``rating_field``/``votes_field``/``popularity_field``/``link_field`` win for their role; a
+        shipped catalog's undeclared ``developer``/``director``/``author(s)`` field is its creator."""
+        top = {"rating": self.manifest.rating_field, "votes": self.manifest.votes_field,
+               "popularity": self.manifest.popularity_field, "link": self.manifest.link_field}
+        if top.get(role):
+            return top[role]
+        found = next((n for n, f in self.manifest.fields.items() if f.role == role), None)
+        if found is None and role == "creator":
+            found = next((n for n in _CREATOR_NAMES if n in self.manifest.fields
+                          and self.manifest.fields[n].type in ("str", "list")), None)
+        return found
+
+    def creators(self, item: Item | str) -> list[str]:
+        """Who made the item (the ``creator`` role: authors, developer, ...); empty when unknown."""
+        f = self.role_field("creator")
+        it = self[item] if isinstance(item, str) else item
+        return it.values(f) if f else []
+
+    def year_of(self, item: Item | str) -> int | None:
+        """The item's year (the ``year`` role), or None."""
+        f = self.role_field("year")
+        it = self[item] if isinstance(item, str) else item
+        v = it.meta.get(f) if f else None
+        return v if isinstance(v, int) and not isinstance(v, bool) else None
+
     def _number(self, item_id: str, field: str | None) -> float | None:
         """``meta[field]`` when it is a number (not a bool), else None."""
         v = self[item_id].meta.get(field) if field else None

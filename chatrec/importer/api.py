@@ -120,9 +120,11 @@ class ImportReport:
     parse_seconds: float = 0.0
     index_seconds: float = 0.0
     total_seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)  # the roles detected, the tags read
 
     def summary(self, max_errors: int = 10) -> str:
         lines = [f"catalog {self.name!r}: {self.items} items in {self.path}"]
+        lines.extend(f"  {n}" for n in self.notes)
         if self.added or self.changed or self.removed or self.unchanged:
             lines.append(f"  {self.added} added, {self.changed} changed, {self.removed} removed, "
                          f"{self.unchanged} unchanged")
@@ -172,7 +174,7 @@ def _import(name: str, source: str | Path | None, spec: ImportSpec, *, settings:
         "columns": parsed.columns,
     }
     report = ImportReport(name=name, path=final, items=len(parsed.items), rows_read=parsed.rows_read,
-                          skipped=parsed.errors, parse_seconds=t_parse)
+                          skipped=parsed.errors, parse_seconds=t_parse, notes=parsed.notes)
     staged = staging_path(settings, name)
     try:
         new_hashes = write_folder(staged, parsed, provenance)
@@ -215,6 +217,9 @@ def add(name: str | None, source: str | Path | None = None, *, id: str | None = 
         filters: str | Mapping[str, str] | None = None, lists: str | Sequence[str] | None = None,
         link: str | None = None, rating: str | None = None, popularity: str | None = None,
         votes: str | None = None, aliases: str | None = None, display: str | Sequence[str] | None = None,
+        year: str | None = None, creator: str | None = None, language: str | None = None,
+        tags: str | Path | None = None, tag_names: str | Path | None = None,
+        tags_on: str | None = None,
         label: str | None = None, noun: str | None = None, plural: str | None = None,
         format: str | None = None, delimiter: str | None = None, encoding: str | None = None,
         list_separator: str | None = None, spec: ImportSpec | Mapping[str, Any] | None = None,
@@ -227,8 +232,12 @@ def add(name: str | None, source: str | Path | None = None, *, id: str | None = 
     after the title into the text that is embedded), ``filters`` (``{"year": "int", "price":
     "float:USD", "language": "str"}`` or ``"year:int,price:float"``), ``lists`` (list columns:
     ``a|b|c`` or JSON arrays; they become attribute fields), ``link``, ``rating``, ``popularity``,
-    ``votes`` (a count of ratings or reviews: how widely known), ``aliases``. Or a ``mapping``
-    file (YAML/TOML/JSON with the same keys, plus ``source``).
+    ``votes`` (a count of ratings or reviews: how widely known), ``aliases``, ``year`` (a year
+    or date column), ``creator`` (authors, director, developer, brand), ``language``; a role not
+    given is detected from the column names and values (``"none"`` leaves it out). ``tags``: a
+    second file of (item id, tag, optional weight) rows, or of tag ids with ``tag_names``;
+    ``tags_on``: the items column its ids refer to. Or a ``mapping`` file (YAML/TOML/JSON with
+    the same keys, plus ``source``).
 
     Raises :class:`CatalogRowError` (file, line, column) for the first bad row, unless
     ``skip_bad_rows``; the report then lists the skipped rows. Nothing is written unless the
@@ -241,7 +250,9 @@ def add(name: str | None, source: str | Path | None = None, *, id: str | None = 
                  "rating": rating, "popularity": popularity, "votes": votes, "aliases": aliases,
                  "display": split_names(display) if display is not None else None, "label": label,
                  "noun": noun, "plural": plural, "format": format, "delimiter": delimiter,
-                 "encoding": encoding, "list_separator": list_separator}
+                 "encoding": encoding, "list_separator": list_separator, "year": year,
+                 "creator": creator, "language": language, "tags": _abs(tags),
+                 "tag_names": _abs(tag_names), "tags_on": tags_on}
     resolved, mapped_source = _resolve_spec(spec, mapping, overrides)
     if mapping is not None and name is None:
         name = load_mapping(mapping).get("name")
@@ -262,6 +273,11 @@ def add(name: str | None, source: str | Path | None = None, *, id: str | None = 
         return _import(name, source or mapped_source, resolved, settings=settings,
                        skip_bad_rows=skip_bad_rows, embedder=embedder, build_index=build_index,
                        progress=progress, previous=previous)
+
+
+def _abs(path: str | Path | None) -> str | None:
+    """A file path kept in ``import.json``: absolute, so ``catalog update`` finds it again."""
+    return None if path is None else str(Path(path).expanduser().resolve())
 
 
 def _try_load(folder: Path) -> Catalog | None:
@@ -295,6 +311,9 @@ def update(name: str, source: str | Path | None = None, *, skip_bad_rows: bool =
     for k in ("text", "lists", "display"):
         if isinstance(changes.get(k), str):
             changes[k] = split_names(changes[k])
+    for k in ("tags", "tag_names"):
+        if changes.get(k) is not None:
+            changes[k] = _abs(changes[k])
     resolved, mapped_source = _resolve_spec(base, mapping, changes)
     src = source or mapped_source or prov.get("source")
     with import_lock(settings, name):

@@ -39,13 +39,25 @@ def _mapping_args(p: argparse.ArgumentParser) -> None:
                    "fields are also attributes")
     g.add_argument("--list", dest="lists", metavar="COL,COL",
                    help='list columns ("a|b|c" or JSON arrays) that become attributes')
-    g.add_argument("--link", metavar="COL", help="a column with each item's URL")
+    g.add_argument("--link", metavar="COL", help="a column with each item's URL (default: detected)")
     g.add_argument("--rating", metavar="COL", help="an average rating column (1-5 scale unless "
                    "--filter gives a unit like COL:float:/10)")
     g.add_argument("--popularity", metavar="COL", help="a popularity column (higher = more popular)")
     g.add_argument("--votes", metavar="COL", help="how many people rated each item (e.g. a "
                    "ratings count): how widely known it is, a ranking signal")
     g.add_argument("--aliases", metavar="COL", help="other names of the item (a list column)")
+    g.add_argument("--year", metavar="COL", help="the year (a year or date column; default: "
+                   "detected from the names and values; 'none' for no year)")
+    g.add_argument("--creator", metavar="COL", help='who made it, for "by X" (authors, '
+                   "director, developer, brand; default: detected; 'none')")
+    g.add_argument("--language", metavar="COL", help="the language column (default: detected; "
+                   "never an attribute)")
+    g.add_argument("--tags", metavar="FILE", help="a second file of tags: item id, tag, optional "
+                   "count/weight (MovieLens tags.csv), or tag ids with --tag-names")
+    g.add_argument("--tag-names", dest="tag_names", metavar="FILE",
+                   help="tag_id,tag_name file for a --tags file of tag ids (goodbooks tags.csv)")
+    g.add_argument("--tags-on", dest="tags_on", metavar="COL", help="the items column the tags "
+                   "file's ids refer to (default: the id column, or a column both files have)")
     g.add_argument("--display", metavar="COL,COL", help="fields shown next to a pick")
     g.add_argument("--label", metavar="TEXT", help="the catalog's human title")
     g.add_argument("--noun", metavar="WORD", help='what one item is called (default "item")')
@@ -68,7 +80,7 @@ def _mapping_args(p: argparse.ArgumentParser) -> None:
 
 def _columns(args: argparse.Namespace) -> dict[str, Any]:
     keys = ("id", "title", "text", "filters", "lists", "link", "rating", "popularity", "votes",
-            "aliases",
+            "aliases", "year", "creator", "language", "tags", "tag_names", "tags_on",
             "display", "label", "noun", "plural", "format", "delimiter", "encoding", "list_separator")
     return {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
 

@@ -8,13 +8,15 @@ Part of :mod:`chatrec.importer`, which re-exports the public names.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from chatrec.errors import CatalogError, CatalogRowError
 from chatrec.importer.readers import read_rows
+from chatrec.importer.roles import choose_roles, nested_columns, split_creators, words, year_of
 from chatrec.importer.spec import ImportSpec
+from chatrec.importer.tags import TagTable, read_tags
 from chatrec.importer.values import (
     BadValue,
     is_missing,
@@ -47,10 +49,11 @@ class ParsedCatalog:
     errors: list[CatalogRowError]
     columns: list[str]
     rows_read: int
+    notes: list[str] = field(default_factory=list)  # the roles detected, the tags read
 
 
 def _field_label(col: str) -> str:
-    return col.replace("_", " ").strip().capitalize() or col
+    return col.rsplit(".", 1)[-1].replace("_", " ").strip().capitalize() or col
 
 
 def parse_file(path: str | Path, spec: ImportSpec, name: str, *,
@@ -71,7 +74,8 @@ def parse_file(path: str | Path, spec: ImportSpec, name: str, *,
                         return c
             raise CatalogRowError(spath, 1, f"no {what} column: name it with --{what} "
                                   f"(the file's columns are: {', '.join(columns) or 'none'})")
-        if col not in columns and not ("." in col and fmt == "jsonl"):
+        if col not in columns and not ("." in col and fmt == "jsonl" and
+                                       any(r.get(col) is not None for r in rows[:2000])):
             raise CatalogRowError(spath, 1, f"no column {col!r} (for --{what}); the file's "
                                   f"columns are: {', '.join(columns) or 'none'}", col)
         return col
@@ -81,17 +85,27 @@ def parse_file(path: str | Path, spec: ImportSpec, name: str, *,
     text_cols = [need(c, "text") for c in spec.text]
     for c in [*spec.filters, *spec.lists]:
         need(c, "filter" if c in spec.filters else "lists")
-    for opt, what in ((spec.link, "link"), (spec.rating, "rating"),
-                      (spec.popularity, "popularity"), (spec.votes, "votes"),
-                      (spec.aliases, "aliases")):
-        if opt:
+    given = {"year": spec.year, "creator": spec.creator, "rating": spec.rating,
+             "votes": spec.votes, "popularity": spec.popularity, "language": spec.language,
+             "link": spec.link}
+    for what, opt in (*given.items(), ("aliases", spec.aliases)):
+        if opt and opt.lower() != "none":
             need(opt, what)
 
     # --- decide the fields -----------------------------------------------------------
     sample = rows[:2000]
+    all_columns = nested_columns(columns, (r.values for r in sample[:200]))
+    roles = choose_roles(given, all_columns, {c: [r.get(c) for r in sample] for c in all_columns},
+                         (id_col, title_col))
+    role_col = roles.columns
+    notes = list(roles.notes)
     fields: dict[str, dict[str, Any]] = {}
+    source_of: dict[str, str] = {}  # field -> its column, where the two differ
+    parse_as: dict[str, str] = {}  # field -> "year" | "creators": read with the role's parser
     attribute_fields: list[str] = []
     for col, t in spec.filters.items():
+        if col in (role_col.get("year"), role_col.get("creator")):
+            continue
         typ, _, unit = t.partition(":")
         f: dict[str, Any] = {"type": typ, "label": _field_label(col)}
         role = _ROLE_BY_NAME.get(col.lower())
@@ -115,26 +129,50 @@ def parse_file(path: str | Path, spec: ImportSpec, name: str, *,
             fields[col] = {"type": "list", "label": _field_label(col), "role": "attribute"}
         if col not in attribute_fields and fields[col]["type"] in ("list", "str"):
             attribute_fields.append(col)
-    for rcol, typ, role in ((spec.rating, "float", "rating"),
-                            (spec.popularity, "float", "popularity"), (spec.votes, "float", "votes"),
-                            (spec.link, "str", "link")):
+    for rcol, typ, role in ((role_col.get("rating"), "float", "rating"),
+                            (role_col.get("popularity"), "float", "popularity"),
+                            (role_col.get("votes"), "float", "votes"),
+                            (role_col.get("language"), "str", "language"),
+                            (role_col.get("link"), "str", "link")):
         if rcol:
             cur = fields.setdefault(rcol, {"type": typ, "label": _field_label(rcol)})
-            if role == "link":
+            if role in ("link", "language"):
                 cur["type"] = "str"
             elif cur["type"] not in ("int", "float"):
                 cur["type"] = "float"
             cur["role"] = role
-            if role == "link" and rcol in attribute_fields:
+            if (role == "link" or (role == "language" and rcol not in spec.filters)) \
+                    and rcol in attribute_fields:
                 attribute_fields.remove(rcol)
             if role == "rating" and "unit" not in cur:
-                cur["unit"] = "/5"
+                cur["unit"] = _rating_unit([r.get(rcol) for r in sample])
+    if role_col.get("year"):
+        fields["year"] = {"type": "int", "label": "Year", "role": "year"}
+        source_of["year"] = role_col["year"]
+        parse_as["year"] = "year"
+    if role_col.get("creator"):
+        ccol = role_col["creator"]
+        cname = words(ccol)[-1] if words(ccol) and words(ccol)[-1] not in fields else ccol
+        fields[cname] = {"type": "list", "label": _field_label(cname), "role": "creator"}
+        source_of[cname] = ccol
+        parse_as[cname] = "creators"
+        if cname in attribute_fields:
+            attribute_fields.remove(cname)
+    strict_year = bool(spec.year) or role_col.get("year") in spec.filters
+    tag_table: TagTable | None = None
+    tag_field = "tags" if "tags" not in fields else "file_tags"
+    if spec.tags:
+        tag_table = read_tags(spec.tags, spec.tag_names, id_col=id_col, item_columns=all_columns,
+                              tags_on=spec.tags_on, encoding=spec.encoding)
+        fields[tag_field] = {"type": "list", "label": "Tags", "role": "attribute"}
+        attribute_fields.append(tag_field)
     for col in fields:
         if col in (id_col, title_col):
             raise CatalogError(f"column {col!r} is the id or title column; it cannot also be a field")
 
     # --- convert the rows ------------------------------------------------------------
     items: list[dict[str, Any]] = []
+    keys: dict[str, str] = {}  # the tags file's item key -> item id
     first_line: dict[str, int] = {}
     rows_read = len(rows) + len(errors)
     sep = spec.list_separator
@@ -157,12 +195,22 @@ def parse_file(path: str | Path, spec: ImportSpec, name: str, *,
                 raise CatalogRowError(spath, r.line, "empty title", title_col)
             meta: dict[str, Any] = {}
             for col, fs in fields.items():
-                raw = r.get(col)
+                raw = r.get(source_of.get(col, col))
                 if is_missing(raw) or raw == []:
                     continue
                 typ = fs["type"]
                 try:
-                    if typ in ("int", "float"):
+                    if parse_as.get(col) == "year":
+                        y = year_of(raw)
+                        if y is not None:
+                            meta[col] = y
+                        elif strict_year:  # a detected date column: "To be announced" is empty
+                            raise BadValue(f"cannot read a year from {str(raw)[:40]!r}")
+                    elif parse_as.get(col) == "creators":
+                        names = split_creators(raw, sep)
+                        if names:
+                            meta[col] = names
+                    elif typ in ("int", "float"):
                         meta[col] = to_number(raw, typ, table.decimal_comma)
                     elif typ == "bool":
                         meta[col] = to_bool(raw)
@@ -175,7 +223,7 @@ def parse_file(path: str | Path, spec: ImportSpec, name: str, *,
                         if s:
                             meta[col] = s
                 except BadValue as e:
-                    raise CatalogRowError(spath, r.line, str(e), col) from None
+                    raise CatalogRowError(spath, r.line, str(e), source_of.get(col, col)) from None
             parts = [title]
             for col in text_cols:
                 raw = r.get(col)
@@ -197,6 +245,8 @@ def parse_file(path: str | Path, spec: ImportSpec, name: str, *,
                     item["aliases"] = al
             if meta:
                 item["meta"] = meta
+            if tag_table is not None:
+                keys[_key(r.get(tag_table.on))] = iid
         except CatalogRowError as e:
             errors.append(e)
             if not skip_bad_rows and e.line > min(x.line for x in errors):
@@ -212,11 +262,13 @@ def parse_file(path: str | Path, spec: ImportSpec, name: str, *,
         detail = f"; first problem: {errors[0]}" if errors else ""
         raise CatalogError(f"{spath}: no usable rows{detail}")
 
+    if tag_table is not None:
+        notes.append(_attach_tags(items, tag_table.per_item(keys), tag_field, tag_table))
     by_role = {f.get("role"): c for c, f in fields.items()}
     display = spec.display
     if display is None:
-        display = [c for c in (by_role.get("year"), *attribute_fields[:1], by_role.get("price"),
-                               by_role.get("rating")) if c]
+        display = [c for c in (by_role.get("year"), by_role.get("creator"), *attribute_fields[:1],
+                               by_role.get("price"), by_role.get("rating")) if c]
     for c in display:
         if c not in fields:
             raise CatalogError(f"display field {c!r} is not one of the imported fields "
@@ -227,12 +279,41 @@ def parse_file(path: str | Path, spec: ImportSpec, name: str, *,
         "plural": spec.plural or noun + "s", "items": ITEMS_FILE, "ratings": None,
         "item_count": len(items), "fields": {c: fields[c] for c in sorted(fields)},
         "attribute_fields": attribute_fields, "display_fields": list(dict.fromkeys(display)),
-        "popularity_field": spec.popularity or by_role.get("popularity"),
-        "rating_field": spec.rating or by_role.get("rating"), "votes_field": spec.votes,
-        "link_field": spec.link,
+        "popularity_field": by_role.get("popularity"), "rating_field": by_role.get("rating"),
+        "votes_field": by_role.get("votes"), "link_field": by_role.get("link"),
         "attribution": f"Imported by the user from {p.name}.",
         "sources": [p.name],
     }
     if spec.description:
         manifest["description"] = spec.description
-    return ParsedCatalog(manifest, items, errors, columns, rows_read)
+    return ParsedCatalog(manifest, items, errors, columns, rows_read, notes)
+
+
+def _key(v: Any) -> str:
+    return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v).strip()
+
+
+def _rating_unit(values: list[Any]) -> str:
+    """The scale of a rating column from its largest value: /5, /10 or /100."""
+    top = 0.0
+    for v in values:
+        try:
+            top = max(top, float(to_number(v, "float", False)))
+        except (BadValue, TypeError):
+            continue
+    return "/5" if top <= 5 else "/10" if top <= 10 else "/100"
+
+
+def _attach_tags(items: list[dict[str, Any]], tags: dict[str, list[str]], field_name: str,
+                 table: TagTable) -> str:
+    """Each item's tags into its meta and, the ten heaviest, into its embedded text."""
+    n = 0
+    for it in items:
+        t = tags.get(it["id"])
+        if not t:
+            continue
+        n += 1
+        it.setdefault("meta", {})[field_name] = t
+        it["text"] = _cap(it["text"].rstrip(".") + ". Tags: " + ", ".join(t[:10]) + ".")
+    return (f"tags: {table.rows:,} rows read, {n:,} of {len(items):,} items tagged "
+            f"(joined on {table.on})")

@@ -37,6 +37,12 @@ class ImportSpec:
     rating: str | None = None
     popularity: str | None = None
     votes: str | None = None  # how many people rated the item elsewhere (the votes feature)
+    year: str | None = None  # the year (a year or date column); default: detected, "none": no year
+    creator: str | None = None  # authors, director, developer, brand; default: detected
+    language: str | None = None  # default: detected; never an attribute
+    tags: str | None = None  # a second file: item id, tag, optional weight/count
+    tag_names: str | None = None  # a tag-id -> tag-name file joined with ``tags``
+    tags_on: str | None = None  # the items column the tags file's ids refer to (default: the id)
     display: list[str] | None = None
     label: str | None = None  # the catalog's human title
     noun: str = "item"
@@ -137,6 +143,7 @@ def load_mapping(path: str | Path) -> dict[str, Any]:
         raise CatalogError(f"{p}: not a valid mapping file: {e}") from None
     if not isinstance(d, dict):
         raise CatalogError(f"{p}: a mapping file must hold key: value pairs")
-    if isinstance(d.get("source"), str) and not Path(d["source"]).is_absolute():
-        d["source"] = str((p.parent / d["source"]).resolve())
+    for key in ("source", "tags", "tag_names"):
+        if isinstance(d.get(key), str) and not Path(d[key]).is_absolute():
+            d[key] = str((p.parent / d[key]).resolve())
     return d

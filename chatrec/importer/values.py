@@ -74,8 +74,12 @@ def to_bool(v: Any) -> bool:
     raise BadValue(f"cannot read {str(v)[:40]!r} as yes/no")
 
 
+_NAME_KEYS = ("name", "label", "title", "value", "tag")  # the readable key of a list's objects
+
+
 def to_list(v: Any, sep: str) -> list[str]:
-    """JSON arrays, ``"a|b|c"`` or a single value -> clean, de-duplicated strings."""
+    """JSON arrays, ``"a|b|c"`` or a single value -> clean, de-duplicated strings; an object in
+    an array counts by its name (``{"id": 28, "name": "Action"}`` -> ``Action``)."""
     if isinstance(v, str):
         s = v.strip()
         if s.startswith("[") and s.endswith("]"):
@@ -90,6 +94,8 @@ def to_list(v: Any, sep: str) -> list[str]:
     out: list[str] = []
     seen: set[str] = set()
     for x in v:
+        if isinstance(x, dict):  # TMDB-style [{"id": 28, "name": "Action"}]: the name
+            x = next((x[k] for k in _NAME_KEYS if isinstance(x.get(k), (str, int, float))), None)
         if x is None or isinstance(x, (dict, list)):
             continue
         t = " ".join(str(x).split())

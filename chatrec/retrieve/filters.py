@@ -21,8 +21,11 @@ def build_where(prefs: Preferences, catalog: Catalog) -> dict[str, Any] | None:
     """A Chroma ``where`` filter for the profile's constraints and disliked attributes."""
     clauses: list[dict[str, Any]] = []
     fields = catalog.manifest.fields
+    creator = catalog.role_field("creator")
     for c in prefs.constraints.values():
         spec = fields.get(c.field)
+        if c.field == creator:
+            continue  # not in the index: checked in code, and "by X" brings X's items (by_creator)
         if c.op in ("has", "not_has"):
             op = "$contains" if c.op == "has" else "$not_contains"
             from chatrec.vocab import normalize_term
@@ -39,6 +42,14 @@ def build_where(prefs: Preferences, catalog: Catalog) -> dict[str, Any] | None:
     if len(clauses) == 1:
         return clauses[0]
     return {"$and": clauses}
+
+
+def by_creator(prefs: Preferences, catalog: Catalog) -> list[str]:
+    """The items a "by X" constraint asks for (the creator role), whatever the index returns;
+    empty without one."""
+    creator = catalog.role_field("creator")
+    c = prefs.constraints.get(f"{creator}:has") if creator else None
+    return [] if c is None else [it.id for it in catalog if c.allows(it)]
 
 
 def violations(item: Item, prefs: Preferences, catalog: Catalog) -> list[str]:

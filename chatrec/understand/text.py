@@ -102,7 +102,8 @@ def words(text: str) -> list[str]:
 
 
 _YEAR_TAIL = re.compile(r"\s*\((\d{4})(?:\s*-\s*\d{0,4})?\)\s*$")
-_TRAILING_ARTICLE = re.compile(r"^(?P<rest>.+),\s*(?P<art>the|a|an)$", re.IGNORECASE)
+_TRAILING_ARTICLE = re.compile(r"^(?P<rest>.+),\s*(?P<art>the|a|an|les|la|le|il|el|los|las|das|"
+                               r"die|der)$", re.IGNORECASE)  # "Misérables, Les" (MovieLens)
 LEADING_ARTICLES = frozenset({"the", "a", "an"})
 
 

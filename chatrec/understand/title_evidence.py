@@ -87,6 +87,30 @@ lovely breathtaking way pure total totally criminally kinda absolutely honestly 
 _TITLE_FOLLOW = word_set("""
 and or but is was s has had with again last tonight yesterday today twice before after when because
 so at on in for too as by from yet though still then over""") | _SUBJECT_VERBS
+# A person named like a title ("my friend Anastasia", "I watched it with Carrie", "Carrie and I",
+# "Anastasia says hi"): who people are to the speaker, the possessives before them, verbs that
+# share an evening, and verbs whose subject is a person, not a work.
+_KIN = word_set("""
+friend friends buddy pal mate bestie sister sis brother bro wife husband hubby spouse partner
+girlfriend boyfriend gf bf fiance fiancee daughter son kid kids child niece nephew mom mum mother
+dad father grandma grandpa grandmother grandfather granny aunt uncle cousin roommate flatmate
+colleague coworker boss neighbor neighbour teacher classmate baby toddler""")
+_KIN_OWNER = word_set("my our his her your their")
+_KIN_FILLER = word_set("best little big older younger oldest youngest old new dear girl boy")
+_GIVE_VERBS = word_set("""show showed showing shown give gave giving buy bought get got take took
+read reading introduce introduced""")
+_SHARED = word_set("""watch watched watching rewatch rewatched see saw seen seeing go went going gone
+play played playing hang hanging hung out binge binged it them this that one movie movies film films
+show game games something night evening date""")
+_PERSON_VERBS = word_set("""wants wanted told tells asked asks thinks thought recommended
+recommends suggested suggests prefers preferred loves likes hates enjoys watches agrees agreed
+insists insisted""")
+# "Anastasia says hi", but "Arrival says a lot about language": a work can say things too.
+_SAYS = word_set("says said")
+_GREETINGS = word_set("hi hello hey hiya bye thanks i we you he she they")
+_AFTER_PERSON = word_set("""and or last tonight yesterday today tomorrow this on at in for when because
+but so who again sometimes later next""")
+
 # Words after which a capital may just restart the sentence ("ok Up for anything").
 _SOFT_START = word_set("""ok okay so well hmm lol yeah yes no nah hey hi oh also and but then anyway
 btw tbh honestly ps plus um uh ah""")
@@ -97,6 +121,33 @@ def _item_noun_after(toks: list[Token], last: int) -> bool:
     if j < len(toks) and toks[j].norm in ("movie", "film", "game", "series", "franchise", "trilogy",
                                             "films", "movies", "games"):
         return toks[j - 1].cap or toks[j - 1].norm.isdigit()
+    return False
+
+
+def person_named(toks: list[Token], first: int, last: int) -> bool:
+    """The word at ``first`` (a single word) names a person the speaker knows, not a work:
+    "my (best) friend Anastasia", "watched it with Carrie (last night)", "Carrie and I",
+    "me and Carrie", "Anastasia says hi". Quotes decide before this is asked."""
+    if first != last:
+        return False
+    ws = [t.norm if t.is_word else "" for t in toks]
+    nxt = ws[last + 1] if last + 1 < len(toks) else ""
+    after = toks[last + 1].norm if last + 1 < len(toks) else ""
+    if nxt in ("and", "&") and last + 2 < len(toks) and ws[last + 2] in ("i", "me"):
+        return True
+    if nxt in _PERSON_VERBS or (nxt in _SAYS and last + 2 < len(toks) and ws[last + 2] in _GREETINGS):
+        return True
+    j = first - 1
+    if j >= 1 and ws[j] == "and" and ws[j - 1] == "me":
+        return True
+    if j >= 0 and ws[j] in _KIN:
+        k = j - 1
+        while k >= 0 and ws[k] in _KIN_FILLER:
+            k -= 1
+        return k >= 0 and ws[k] in _KIN_OWNER and not (k >= 1 and ws[k - 1] in _GIVE_VERBS)
+    if j >= 1 and ws[j] == "with" and (nxt == "" or nxt in _AFTER_PERSON or not after[:1].isalnum()):
+        before = {w for w in ws[max(0, j - 6):j]}
+        return bool(before & _SHARED)
     return False
 
 
@@ -175,6 +226,8 @@ class TitleEvidence:
             re.fullmatch(r"(?:19|20)\d\d", toks[last + 2].norm) is not None
         if year_tag and any(self.catalog.items[i].year == int(toks[last + 2].norm) for i in ids):
             return 0.95  # "IT (2017)"
+        if len(kw) == 1 and not year_tag and person_named(toks, first, last):
+            return None  # "my friend Anastasia", "I watched it with Carrie"
         if len(sig) == 1 and sig[0] in _DEMONYMS and len(kw) == 1:
             return None  # "American", "African": adjectives are capitalised anyway
         if len(kw) == 1 and kw[0] in _CALENDAR and not (cue or post or whole or year_tag):

@@ -30,6 +30,14 @@ from chatrec.understand.lexicon import (
     word_set,
 )
 from chatrec.understand.text import key_words, strip_year, title_key, words
+from chatrec.understand.title_rank import (
+    COMPANION,
+    bare_title,
+    clearly_more_rated,
+    known_prior,
+    popularity_prior,
+    rating_counts,
+)
 
 if TYPE_CHECKING:
     from chatrec.catalog import Catalog
@@ -255,14 +263,12 @@ class TitleIndex:
         self.needs_evidence: set[str] = set()
         self.curated_keys: set[str] = set()
         self.max_words = 1
-        pop_field = catalog.manifest.popularity_field
+        self.pop = known_prior(catalog)  # how well known: popularity, else 0.9 for all
+        self.rank = popularity_prior(catalog)  # among same-named items: popularity, else votes
+        self.counts = rating_counts(catalog)  # votes or ratings, without a popularity role
         for it in catalog:
-            p = it.meta.get(pop_field) if pop_field else None
-            if pop_field is None:
-                self.pop[it.id] = 0.9  # no popularity data: every item counts as well known
-            else:
-                self.pop[it.id] = float(p) if isinstance(p, (int, float)) and not isinstance(p, bool) else 0.0
-            if _ADDON.search(it.title) or "Downloadable Content" in it.values("specs"):
+            if _ADDON.search(it.title) or COMPANION.search(it.title) or \
+                    "Downloadable Content" in it.values("specs") or catalog.is_addon(it):
                 self.addon.add(it.id)
             self._index_item(it)
         self._add_curated()
@@ -304,6 +310,9 @@ class TitleIndex:
                 self.comma_keys.add(k)
             if i > 0 and re.search(r",\s*(the|a|an)$", name, re.IGNORECASE):
                 continue  # a MovieLens "Matrix, The" alias: same key as the title
+            bare = bare_title(name)  # "The Hunger Games (The Hunger Games, #1)"
+            if bare != name:
+                self._add(title_key(bare), it.id, 1)
             stripped = _strip_edition(name)
             if stripped != name and stripped.strip():
                 self._add(title_key(stripped), it.id, 1)
@@ -416,7 +425,7 @@ class TitleIndex:
 
         Order: the strongest key level; a matching year; an item the user already talked
         about (``context``); not an add-on (soundtrack, DLC); then popularity, which must lead
-        by >= 0.1 or the answer is ambiguous.
+        by >= 0.1, or the most rated when it is clearly so, or the answer is ambiguous.
         """
         if isinstance(ids, list):
             ids = {i: 0 for i in ids}
@@ -449,11 +458,12 @@ class TitleIndex:
                 return Resolution(same[0], confidence=conf * 0.95)
         if len(cands) == 1:
             return Resolution(cands[0], confidence=conf)
-        ranked = sorted(cands, key=lambda i: -self.pop.get(i, 0.0))
+        ranked = sorted(cands, key=lambda i: -self.rank.get(i, 0.0))
         top, second = ranked[0], ranked[1]
-        if self.pop.get(top, 0.0) - self.pop.get(second, 0.0) >= 0.1:
+        if self.rank.get(top, 0.0) - self.rank.get(second, 0.0) >= 0.1 or \
+                clearly_more_rated(self.counts, top, second):
             return Resolution(top, confidence=conf * 0.95)
-        close = [i for i in ranked if self.pop.get(top, 0.0) - self.pop.get(i, 0.0) < 0.1]
+        close = [i for i in ranked if self.rank.get(top, 0.0) - self.rank.get(i, 0.0) < 0.1]
         return Resolution(None, ambiguous=close[:4], confidence=conf * 0.5)
 
     def candidates_for(self, word: str, exact_only: bool = False) -> set[int]:

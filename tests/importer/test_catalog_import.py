@@ -320,7 +320,9 @@ def test_update_with_a_new_field_reuses_vectors(tmp_path: Path, settings: Settin
     emb.texts.clear()
     rep = update("books", settings=settings, embedder=emb, filters="year:int,price:float")
     assert emb.texts == [] and rep.embedded == 0  # texts unchanged: vectors copied over
-    assert "language" not in load_catalog("books", settings).manifest.fields
+    man = load_catalog("books", settings).manifest
+    # no longer a filter or an attribute: only its detected role (the language) is kept
+    assert "language" not in man.attribute_fields and man.fields["language"].role == "language"
 
 
 # --- mapping files, listing, info, remove, the CLI --------------------------------------------
