@@ -14,7 +14,7 @@ from chatrec.vocab import normalize_term
 if TYPE_CHECKING:
     from chatrec.catalog import Catalog
 
-Source = Literal["user", "feedback", "edit", "llm", "replay"]
+Source = Literal["user", "feedback", "edit", "llm", "replay", "import"]
 Op = Literal["min", "max", "eq", "has", "not_has"]
 
 
@@ -47,10 +47,11 @@ class Constraint:
     def allows(self, item: Item) -> bool:
         """True when the item satisfies the constraint. An unknown value never satisfies it."""
         v = item.meta.get(self.field)
-        if self.op in ("has", "not_has"):
+        if self.op in ("has", "not_has"):  # a list value: any of them ("by A or B", "not by A, B")
             have = {normalize_term(x) for x in item.values(self.field)}
-            want = normalize_term(str(self.value))
-            return (want in have) if self.op == "has" else (want not in have)
+            vals = self.value if isinstance(self.value, list) else [self.value]
+            hit = any(normalize_term(str(v)) in have for v in vals)
+            return hit if self.op == "has" else not hit
         if v is None or isinstance(v, list):
             return False
         if self.op == "eq":
@@ -67,11 +68,23 @@ class Constraint:
             return f"{f} {_num(self.value)}+" if f == "year" else f"{f} >= {_num(self.value)}"
         if self.op == "max":
             return f"{f} up to {_num(self.value)}" if f == "year" else f"{f} <= {_num(self.value)}"
+        many = isinstance(self.value, list)
         if self.op == "has":
-            return f"{f}: {self.value}"
+            return f"{f}: {' or '.join(map(str, self.value)) if many else self.value}"
         if self.op == "not_has":
-            return f"{f}: not {self.value}"
+            return f"{f}: not {', '.join(map(str, self.value)) if many else self.value}"
         return f"{f} = {self.value}"
+
+
+DESCRIBED_ITEMS = 12  # a long history (an import) is described by its latest items
+
+
+def latest_labels(labels: list[str]) -> list[str]:
+    """The latest ``DESCRIBED_ITEMS`` labels, then how many earlier ones there are (a long
+    imported history stays readable)."""
+    if len(labels) <= DESCRIBED_ITEMS:
+        return labels
+    return [*labels[-DESCRIBED_ITEMS:], f"and {len(labels) - DESCRIBED_ITEMS} more"]
 
 
 def _num(v: Any) -> str:
@@ -155,18 +168,18 @@ class Preferences:
         """The profile in plain words: ``You like: space, Interstellar. Not: horror. year 1990+``."""
         parts: list[str] = []
         likes = [f.label or f.value for f in self.liked_attrs.values()]
-        likes += [f.label or f.value for f in self.liked_items.values()]
+        likes += latest_labels([f.label or f.value for f in self.liked_items.values()])
         if likes:
             parts.append("You like: " + ", ".join(likes) + ".")
         nots = [f.label or f.value for f in self.disliked_attrs.values()]
-        nots += [f.label or f.value for f in self.disliked_items.values()]
+        nots += latest_labels([f.label or f.value for f in self.disliked_items.values()])
         if nots:
             parts.append("Not: " + ", ".join(nots) + ".")
         if self.constraints:
             parts.append("Limits: " + "; ".join(self.describe_limits()) + ".")
         if self.seen_items:
-            parts.append("Seen: " + ", ".join(f.label or f.value for f in self.seen_items.values())
-                         + ".")
+            parts.append("Seen: " + ", ".join(
+                latest_labels([f.label or f.value for f in self.seen_items.values()])) + ".")
         if self.novelty > 0:
             parts.append(f"Leaning to lesser-known picks ({self.novelty:.0%}).")
         return " ".join(parts) if parts else "Nothing yet: tell me what you like."

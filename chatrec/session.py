@@ -25,6 +25,7 @@ from chatrec.understand import apply
 
 if TYPE_CHECKING:
     from chatrec.catalog import Catalog
+    from chatrec.users.carry import UserLink
 
 FeedbackKind = Literal["like", "dislike", "seen"]
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -66,15 +67,35 @@ class Session:
 
     def __init__(self, pipeline: TurnPipeline, store: SessionStore, locks: SessionLocks,
                  session_id: str, prefs: Preferences, turns: list[TurnRecord],
-                 turn_no: int) -> None:
+                 turn_no: int, user: UserLink | None = None) -> None:
+        """``user``: the user this conversation belongs to; every stored change of its
+        profile's carried part (likes, dislikes, seen items, standing limits) goes to them."""
         self.pipeline = pipeline
         self.store = store
         self.session_id = session_id
         self._locks = locks
-        self._synced = self._fingerprint({"prefs": prefs.to_dict(), "turn": turn_no}, len(turns))
         self._prefs = prefs
         self._turns = turns
         self._turn_no = turn_no
+        self._user = user
+        self._synced = self._fingerprint(self.state(), len(turns))
+        self._carried = user.carried(prefs) if user is not None else {}
+
+    @property
+    def user_id(self) -> str | None:
+        """The user this conversation belongs to (None: an anonymous conversation)."""
+        return self._user.user_id if self._user is not None else None
+
+    def refresh_from_user(self) -> bool:
+        """Add to this conversation's profile what its user gained since it was stored (an
+        import, another conversation's likes); True when something was added (and stored)."""
+        if self._user is None:
+            return False
+        with self._locked():
+            if not self._user.merge_into(self._prefs):
+                return False
+            self._commit(None, [])
+            return True
 
     # --- one writer at a time ---------------------------------------------------------
     @contextlib.contextmanager
@@ -96,6 +117,8 @@ class Session:
                 self._turn_no = int(stored.state.get("turn", 0))
                 self._turns = stored.turns
                 self._synced = self._fingerprint(stored.state, len(stored.turns))
+                if self._user is not None:  # their writer already told the user
+                    self._carried = self._user.carried(self._prefs)
             yield
         finally:
             lock.release()
@@ -287,7 +310,10 @@ class Session:
 
     # --- persistence ----------------------------------------------------------------
     def state(self) -> dict[str, Any]:
-        return {"prefs": self._prefs.to_dict(), "turn": self._turn_no}
+        out: dict[str, Any] = {"prefs": self._prefs.to_dict(), "turn": self._turn_no}
+        if self._user is not None:
+            out["user_id"] = self._user.user_id
+        return out
 
     def _commit(self, turn: int | None, records: list[TurnRecord]) -> None:
         if turn is not None:
@@ -296,6 +322,8 @@ class Session:
         self.store.append(self.session_id, state, records)  # numbers the records
         self._turns.extend(records)
         self._synced = self._fingerprint(state, len(self._turns))
+        if self._user is not None:
+            self._carried = self._user.sync(self._carried, self._prefs)
 
     @staticmethod
     def _fingerprint(state: dict[str, Any], n_turns: int) -> str:

@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from chatrec.errors import SessionError
-from chatrec.store.base import SessionRecord, SessionStore, TurnRecord
+from chatrec.store.base import SessionRecord, SessionStore, TurnRecord, UserChange, UserRecord
 
 
 def _json_copy(value: Any) -> Any:
@@ -23,15 +23,20 @@ class MemoryStore(SessionStore):
 
     def __init__(self) -> None:
         self._data: dict[str, SessionRecord] = {}
+        self._users: dict[tuple[str, str], UserRecord] = {}
+        self._owned: dict[str, list[str]] = {}  # user id -> session ids
         self._lock = threading.Lock()
 
-    def create(self, session_id: str, catalog: str, state: dict[str, Any]) -> None:
+    def create(self, session_id: str, catalog: str, state: dict[str, Any],
+               user_id: str | None = None) -> None:
         now = time.time()
         copy = _json_copy(state)
         with self._lock:
             if session_id in self._data:
                 raise SessionError(f"session {session_id} already exists")
             self._data[session_id] = SessionRecord(session_id, catalog, copy, [], now, now)
+            if user_id is not None:
+                self._owned.setdefault(user_id, []).append(session_id)
 
     def load(self, session_id: str) -> SessionRecord | None:
         with self._lock:
@@ -59,3 +64,37 @@ class MemoryStore(SessionStore):
         with self._lock:
             rs = sorted(self._data.values(), key=lambda r: -r.updated)[:limit]
             return [(r.session_id, r.catalog, r.updated) for r in rs]
+
+    # --- users --------------------------------------------------------------------------
+    def load_user(self, user_id: str, catalog: str) -> UserRecord | None:
+        with self._lock:
+            r = self._users.get((user_id, catalog))
+            return None if r is None else replace(r, state=_json_copy(r.state))
+
+    def update_user(self, user_id: str, catalog: str, change: UserChange) -> dict[str, Any]:
+        with self._lock:
+            r = self._users.get((user_id, catalog))
+            new = _json_copy(change(_json_copy(r.state) if r is not None else {}))
+            now = time.time()
+            if r is None:
+                self._users[(user_id, catalog)] = UserRecord(user_id, catalog, new, now, now)
+            else:
+                r.state, r.updated = new, now
+            return _json_copy(new)
+
+    def user_records(self, user_id: str) -> list[UserRecord]:
+        with self._lock:
+            return [replace(r, state=_json_copy(r.state))
+                    for (uid, _), r in sorted(self._users.items()) if uid == user_id]
+
+    def user_sessions(self, user_id: str) -> list[str]:
+        with self._lock:
+            return [s for s in self._owned.get(user_id, []) if s in self._data]
+
+    def delete_user(self, user_id: str) -> int:
+        with self._lock:
+            sids = self._owned.pop(user_id, [])
+            gone = sum(self._data.pop(s, None) is not None for s in sids)
+            for key in [k for k in self._users if k[0] == user_id]:
+                del self._users[key]
+            return gone

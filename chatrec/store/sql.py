@@ -3,6 +3,8 @@
 
     sessions(id, catalog, state, created, updated)
     turns(session_id, idx, role, text, reply, ts)   PRIMARY KEY (session_id, idx)
+    users(id, catalog, state, created, updated)     PRIMARY KEY (id, catalog)
+    user_sessions(user_id, session_id, created)     PRIMARY KEY (user_id, session_id)
 
 ``SQLStore.sqlite(path)``, ``SQLStore("sqlite:///path.sqlite3")`` or
 ``SQLStore("postgresql://user:pw@host/db")``. A file written by the sqlite3 store of earlier
@@ -29,12 +31,14 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql as pg_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from chatrec.errors import ConfigError, SessionError
-from chatrec.store.base import SessionRecord, SessionStore, TurnRecord
+from chatrec.store.base import SessionRecord, SessionStore, TurnRecord, UserChange, UserRecord
 
 if TYPE_CHECKING:
     from chatrec.settings import Settings
@@ -60,6 +64,21 @@ turns_table = sa.Table(
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("reply", sa.Text),
     sa.Column("ts", _Time, nullable=False),
+)
+users_table = sa.Table(
+    "users", metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("catalog", sa.Text, primary_key=True),
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("created", _Time, nullable=False),
+    sa.Column("updated", _Time, nullable=False),
+)
+user_sessions_table = sa.Table(
+    "user_sessions", metadata,
+    sa.Column("user_id", sa.Text, primary_key=True),
+    sa.Column("session_id", sa.Text, sa.ForeignKey("sessions.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("created", _Time, nullable=False),
 )
 updated_index = sa.Index("sessions_updated_idx", sessions_table.c.updated)  # list_sessions
 
@@ -159,13 +178,17 @@ class SQLStore(SessionStore):
                 yield conn
 
     # --- SessionStore -----------------------------------------------------------------
-    def create(self, session_id: str, catalog: str, state: dict[str, Any]) -> None:
+    def create(self, session_id: str, catalog: str, state: dict[str, Any],
+               user_id: str | None = None) -> None:
         now = time.time()
         try:
             with self._writing() as conn:
                 conn.execute(sa.insert(sessions_table).values(
                     id=session_id, catalog=catalog, state=json.dumps(state), created=now,
                     updated=now))
+                if user_id is not None:
+                    conn.execute(sa.insert(user_sessions_table).values(
+                        user_id=user_id, session_id=session_id, created=now))
         except IntegrityError as e:
             raise SessionError(f"session {session_id} already exists") from e
         except SQLAlchemyError as e:
@@ -232,8 +255,80 @@ class SQLStore(SessionStore):
             raise SessionError(f"cannot list sessions: {_short(e)}") from e
         return [(r[0], r[1], float(r[2])) for r in rows]
 
+    # --- users --------------------------------------------------------------------------
+    def load_user(self, user_id: str, catalog: str) -> UserRecord | None:
+        u = users_table
+        try:
+            with self.engine.connect() as conn:
+                row = conn.execute(sa.select(u).where(u.c.id == user_id,
+                                                      u.c.catalog == catalog)).first()
+        except SQLAlchemyError as e:
+            raise SessionError(f"cannot read user {user_id!r}: {_short(e)}") from e
+        return None if row is None else _user_record(row)
+
+    def update_user(self, user_id: str, catalog: str, change: UserChange) -> dict[str, Any]:
+        u = users_table
+        insert = (pg_dialect.insert if self.dialect == "postgresql" else sqlite_dialect.insert)
+        now = time.time()
+        try:
+            with self._writing() as conn:
+                # make the row exist, then hold it: concurrent writers of one user queue here
+                conn.execute(insert(u).values(id=user_id, catalog=catalog, state="{}",
+                                              created=now, updated=now)
+                             .on_conflict_do_nothing(index_elements=["id", "catalog"]))
+                raw = conn.execute(sa.select(u.c.state).where(
+                    u.c.id == user_id, u.c.catalog == catalog).with_for_update()).scalar_one()
+                new = change(json.loads(raw))
+                conn.execute(sa.update(u).where(u.c.id == user_id, u.c.catalog == catalog)
+                             .values(state=json.dumps(new), updated=time.time()))
+        except SQLAlchemyError as e:
+            raise SessionError(f"cannot write user {user_id!r}: {_short(e)}") from e
+        return json.loads(json.dumps(new))
+
+    def user_records(self, user_id: str) -> list[UserRecord]:
+        u = users_table
+        try:
+            with self.engine.connect() as conn:
+                rows = conn.execute(sa.select(u).where(u.c.id == user_id)
+                                    .order_by(u.c.catalog)).all()
+        except SQLAlchemyError as e:
+            raise SessionError(f"cannot read user {user_id!r}: {_short(e)}") from e
+        return [_user_record(r) for r in rows]
+
+    def user_sessions(self, user_id: str) -> list[str]:
+        us = user_sessions_table
+        try:
+            with self.engine.connect() as conn:
+                rows = conn.execute(sa.select(us.c.session_id).where(us.c.user_id == user_id)
+                                    .order_by(us.c.created, us.c.session_id)).all()
+        except SQLAlchemyError as e:
+            raise SessionError(f"cannot read user {user_id!r}: {_short(e)}") from e
+        return [r[0] for r in rows]
+
+    def delete_user(self, user_id: str) -> int:
+        us = user_sessions_table
+        owned = sa.select(us.c.session_id).where(us.c.user_id == user_id).scalar_subquery()
+        try:
+            with self._writing() as conn:
+                conn.execute(sa.delete(turns_table).where(turns_table.c.session_id.in_(owned)))
+                gone = conn.execute(sa.delete(sessions_table)
+                                    .where(sessions_table.c.id.in_(owned))).rowcount
+                conn.execute(sa.delete(us).where(us.c.user_id == user_id))
+                conn.execute(sa.delete(users_table).where(users_table.c.id == user_id))
+        except SQLAlchemyError as e:
+            raise SessionError(f"cannot delete user {user_id!r}: {_short(e)}") from e
+        return int(gone or 0)
+
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _user_record(row: Any) -> UserRecord:
+    try:
+        state = json.loads(row.state)
+    except json.JSONDecodeError as e:
+        raise SessionError(f"user {row.id!r} is stored damaged: {e}") from e
+    return UserRecord(row.id, row.catalog, state, float(row.created), float(row.updated))
 
 
 def _sqlite_setup(engine: Engine) -> None:
