@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -78,8 +79,10 @@ SYNONYMS: dict[str, str] = {
 _SPACE = re.compile(r"\s+")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def normalize_term(term: str) -> str:
-    """Lower-case, accent-free, single-spaced, with known synonyms folded together."""
+    """Lower-case, accent-free, single-spaced, with known synonyms folded together (remembered:
+    a turn normalizes the same catalog terms many times)."""
     t = unicodedata.normalize("NFKD", term)
     t = "".join(c for c in t if not unicodedata.combining(c)).lower().strip()
     t = _SPACE.sub(" ", t.replace("_", " "))

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from chatrec.errors import InputError
-from chatrec.rank.reasons import profile_titles
+from chatrec.rank.reasons import item_facts, profile_titles
 from chatrec.retrieve.filters import violations
 
 SUITE = Path(__file__).parent / "data" / "understanding_suite.jsonl"
@@ -46,7 +46,7 @@ class Run:
     picks: int = 0
     refused: int = 0
     found: list[str] = field(default_factory=list)  # the violations, one line each
-    ungrounded: list[str] = field(default_factory=list)  # reasons naming no attribute of the item
+    ungrounded: list[str] = field(default_factory=list)  # reasons naming no attribute or fact of the item
     gate_drops: list[str] = field(default_factory=list)
     by_tag: Counter[str] = field(default_factory=Counter)
 
@@ -91,7 +91,8 @@ def run_suite(rec: Any, scripts: list[dict[str, Any]]) -> Run:
                     bad = [v for v in violations(item, s.preferences, rec.catalog)
                            if v != ALREADY or p.item_id in before]
                     ok, why = rec.ranker.grounding.check(
-                        p.reason, item, profile_titles(s.preferences, rec.catalog))
+                        p.reason, item, profile_titles(s.preferences, rec.catalog),
+                        item_facts(item, rec.catalog))
                     if not ok:
                         out.ungrounded.append(f"{where}: {p.item_id} {p.title}: {p.reason!r}: {why}")
                     if bad:

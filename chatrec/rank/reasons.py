@@ -1,21 +1,54 @@
 """The reasons chatrec writes itself, from an item's own data and what the user said.
 
-:func:`template_reason` is always grounded (it names only the item's own attributes), so it
-replaces a model's reason that fails the checks, and words every pick the code makes alone.
+A reason ties the item to this user (what they asked for, the specific themes it shares with an
+item they liked, the same creator, people who liked the same items) and says something of the
+item's own (its description's hook, a score with the ratings behind it, its rarest tags): the
+facts come from :mod:`chatrec.rank.facts` and each is checked against the item's data
+(:meth:`~chatrec.rank.grounding.Grounding.supports`) before it is used. A
+:class:`ReasonWriter` words the picks of one reply and never gives two of them the same shape
+(which tie, which fact of its own). Never only the genres and year the card already shows,
+never a bare field value.
 :func:`describe_item` is the compact line of facts the model sees about a candidate.
 """
 
 from __future__ import annotations
 
 import re
+import weakref
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from chatrec.profile import Preferences
-from chatrec.rank.grounding import clean_reason
+from chatrec.rank.facts import ItemFacts
+from chatrec.rank.grounding import MAX_REASON_CHARS, Grounding, clean_reason
 from chatrec.types import Candidate, Item
+from chatrec.vocab import normalize_term
 
 if TYPE_CHECKING:
     from chatrec.catalog import Catalog
+
+_FACTS: weakref.WeakKeyDictionary[Catalog, tuple[ItemFacts, Grounding]] = \
+    weakref.WeakKeyDictionary()
+# what ties an item to the user, best first; then what the item has of its own
+TIES = ("creator", "shared", "asked", "collab", "similar")
+OWNS = ("hook", "score", "terms", "review", "by")
+
+
+def facts_of(catalog: Catalog) -> tuple[ItemFacts, Grounding]:
+    """The catalog's fact reader and grounding check (built once per catalog)."""
+    hit = _FACTS.get(catalog)
+    if hit is None:
+        hit = _FACTS[catalog] = (ItemFacts(catalog), Grounding(catalog))
+    return hit
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One sentence of a reason: its kind, its words, and the item's values it cites."""
+
+    kind: str
+    text: str
+    cites: tuple[str, ...] = ()
 
 
 def describe_item(item: Item, catalog: Catalog, max_terms: int = 5) -> str:
@@ -46,34 +79,163 @@ def describe_item(item: Item, catalog: Catalog, max_terms: int = 5) -> str:
     return " | ".join(bits)
 
 
+def fact_line(item: Item, catalog: Catalog) -> str:
+    """The item's citable facts for a model that words reasons: hook, creator, score."""
+    facts, _ = facts_of(catalog)
+    bits: list[str] = []
+    hook = facts.hook(item)
+    if hook:
+        bits.append(f"story: {hook}")
+    creators = facts.creators(item)
+    if creators:
+        bits.append(f"by {_join(creators)}")
+    score = facts.score(item)
+    if score is not None:
+        bits.append(f"rated {score.words()}")
+    review = facts.review(item)
+    if review:
+        bits.append(review)
+    return " | ".join(bits)
+
+
+def item_facts(item: Item, catalog: Catalog) -> list[str]:
+    """The facts a reason may cite instead of an attribute (for the grounding check)."""
+    facts, _ = facts_of(catalog)
+    score = facts.score(item)
+    return [x for x in (facts.hook(item), facts.review(item), *facts.creators(item),
+                        score.words() if score else None) if x]
+
+
+class ReasonWriter:
+    """Writes the reasons of one reply: grounded, specific, and no two with the same shape."""
+
+    def __init__(self, catalog: Catalog, prefs: Preferences) -> None:
+        self.catalog = catalog
+        self.prefs = prefs
+        self.facts, self.grounding = facts_of(catalog)
+        self.shapes: set[tuple[str, str]] = set()
+        self.leads: list[str] = []
+        self.cited: set[str] = set()  # values already cited in this reply (normalised)
+
+    def reason(self, cand: Candidate) -> str:
+        """A reason for ``cand``, unlike the others of this reply in shape."""
+        item = cand.item
+        ties = [c for c in self._ties(cand) if self._checked(item, c)]
+        owns = [c for c in self._owns(item, ties) if self._checked(item, c)] or \
+            [Clause("plain", self._plain(item).rstrip("."))]  # what it is, when nothing more
+        best: tuple[float, Clause | None, Clause | None] = (99.0, None, owns[0])
+        for ti, tie in enumerate([*ties, None]):
+            for oi, own in enumerate([*owns, None]):
+                if tie is None and own is None:
+                    continue
+                shape = (tie.kind if tie else "-", own.kind if own else "-")
+                cost = ti + oi + (10 if shape in self.shapes else 0) \
+                    + (2 if tie is not None and tie.kind in self.leads else 0) \
+                    + (12 if own is None else 0) + (4 if tie is None and ties else 0)
+                if cost < best[0]:
+                    best = (cost, tie, own)
+        _, tie, own = best
+        self.shapes.add((tie.kind if tie else "-", own.kind if own else "-"))
+        if tie is not None:
+            self.leads.append(tie.kind)
+        chosen = [c for c in (tie, own) if c is not None]
+        if tie is not None and own is not None and own.kind == "plain":
+            chosen = [own, tie]  # "Action, Sci-Fi from 2017. People who liked X rate it highly."
+        for c in chosen:
+            self.cited |= {normalize_term(v) for v in c.cites}
+        return self._fit(chosen)
+
+    # --- clauses ------------------------------------------------------------------------
+    def _ties(self, cand: Candidate) -> list[Clause]:
+        item, prefs, cat = cand.item, self.prefs, self.catalog
+        out: list[Clause] = []
+        liked = [cat.items[i] for i in prefs.liked_items if i in cat.items and i != item.id]
+        mine = set(self.facts.creators(item))
+        for other in liked:
+            same = [c for c in self.facts.creators(other) if c in mine]
+            if same:
+                out.append(Clause("creator", f"By {same[0]}, like {_short(other.display_title)}",
+                                  (same[0],)))
+                break
+        best: tuple[float, Item, list[str]] | None = None
+        for other in liked:
+            shared = [t for t in self.facts.shared_terms(item, other)
+                      if normalize_term(t) not in self.cited][:2]
+            if shared:
+                w = sum(self.facts.idf(normalize_term(t)) for t in shared)
+                if best is None or w > best[0]:
+                    best = (w, other, shared)
+        if best is not None:
+            _, other, shared = best
+            out.append(Clause("shared", f"Like {_short(other.display_title)}: "
+                                        f"{', '.join(shared)}", tuple(shared)))
+        if cand.matched:
+            labels = [prefs.liked_attrs[t].label if t in prefs.liked_attrs else t
+                      for t in cand.matched[:2]]
+            out.append(Clause("asked", f"Has the {_join(labels)} you asked for",
+                              tuple(cand.matched[:2])))
+        ref_item = cat.get(cand.because) if cand.because else None
+        if ref_item is not None and cand.signals.get("collab", 0.0) > 0.05:
+            out.append(Clause("collab", f"People who liked {_short(ref_item.display_title)} "
+                                        "rate it highly"))
+        elif ref_item is not None and cand.signals.get("dense", 0.0) > 0.45:
+            out.append(Clause("similar", f"Close in themes to {_short(ref_item.display_title)}"))
+        return out
+
+    def _owns(self, item: Item, ties: list[Clause]) -> list[Clause]:
+        out: list[Clause] = []
+        hook = self.facts.hook(item)
+        if hook:
+            out.append(Clause("hook", hook, (hook.rstrip("…"),)))
+        score = self.facts.score(item)
+        review = self.facts.review(item)
+        if score is not None and score.count and score.share >= 0.7:
+            out.append(Clause("score", f"Rated {score.words()}"))
+        cited = self.cited | {normalize_term(v) for c in ties for v in c.cites}
+        terms = [t for t in self.facts.terms(item) if normalize_term(t) not in cited][:3]
+        if terms:
+            out.append(Clause("terms", f"Known for {_join(terms)}", tuple(terms)))
+        # a score without the count behind it, or a review label, says less: after the terms
+        if review and "positive" in review.lower():
+            out.append(Clause("review", review[0].upper() + review[1:],
+                              (review.split(" ")[0],)))
+        elif score is not None and not score.count and score.share >= 0.7:
+            out.append(Clause("review", f"Rated {score.words()}"))
+        creators = self.facts.creators(item)
+        if creators and not any(c.kind == "creator" for c in ties):
+            out.append(Clause("by", f"By {_join(creators)}", tuple(creators)))
+        return out
+
+    def _checked(self, item: Item, clause: Clause) -> bool:
+        """Every value a clause cites must be in the item's own data."""
+        return all(self.grounding.supports(item, v) for v in clause.cites) and \
+            self.grounding.numbers_ok(clause.text, item, profile_titles(self.prefs, self.catalog))
+
+    def _fit(self, clauses: list[Clause]) -> str:
+        """The clauses as sentences, under the length cap (a long hook is cut at a clause)."""
+        text = ". ".join(c.text.rstrip(".…") if not c.text.endswith("…") else c.text
+                         for c in clauses)
+        text = text if text.endswith("…") else text + "."
+        hook = next((c for c in clauses if c.kind == "hook"), None)
+        if len(text) > MAX_REASON_CHARS and hook is not None and len(clauses) == 2:
+            budget = MAX_REASON_CHARS - (len(text) - len(hook.text)) - 1
+            cut = hook.text[:budget].rsplit(" ", 1)[0].rstrip(",;:-–— ") + "…"
+            return self._fit([Clause("hook", cut, hook.cites) if c is hook else c
+                              for c in clauses])
+        return clean_reason(text)
+
+    def _plain(self, item: Item) -> str:
+        """The last resort for an item with no facts: what it is, from its fields."""
+        genres = [v for f in self.facts.term_fields for v in item.values(f)][:3]
+        head = ", ".join(genres) if genres else self.catalog.manifest.noun.capitalize()
+        if item.year:
+            head += f" from {item.year}"
+        return clean_reason(head[0].upper() + head[1:] + ".")
+
+
 def template_reason(cand: Candidate, prefs: Preferences, catalog: Catalog) -> str:
-    """A reason built from the item's own data and what the user said: always grounded."""
-    item = cand.item
-    genres = item.values("genres")[:3] or [v for f in catalog.manifest.attribute_fields
-                                           for v in item.values(f)][:3]
-    head = ", ".join(genres) if genres else catalog.manifest.noun.capitalize()
-    if item.year:
-        head += f" from {item.year}"
-    why: list[str] = []
-    if cand.matched:
-        labels = [prefs.liked_attrs[t].label if t in prefs.liked_attrs else t for t in cand.matched]
-        why.append("matches what you asked for (" + ", ".join(labels[:3]) + ")")
-    ref_item = catalog.get(cand.because) if cand.because else None
-    ref = ref_item.title if ref_item else None
-    if ref and cand.signals.get("collab", 0.0) > 0.05:
-        why.append(f"people who liked {_short(ref)} rate it highly")
-    elif ref and cand.signals.get("dense", 0.0) > 0.45:
-        why.append(f"close in themes to {_short(ref)}")
-    if cand.signals.get("conv_popularity", 0.0) >= 0.7 and len(why) < 2:
-        why.append("often recommended when people ask for suggestions")
-    if not why:
-        extra = [t for t in item.values("keywords")[:2] + item.values("tags")[:2]]
-        if extra:
-            why.append("about " + _join(extra[:2]))
-        elif cand.signals.get("popularity", 0.0) > 0.8:
-            why.append(f"one of the best-known {catalog.manifest.plural} here")
-    text = head + (": " + "; ".join(why) if why else "")
-    return clean_reason(text[0].upper() + text[1:] + ".")
+    """A reason for one candidate on its own (a reply's reasons use one :class:`ReasonWriter`)."""
+    return ReasonWriter(catalog, prefs).reason(cand)
 
 
 def profile_titles(prefs: Preferences, catalog: Catalog) -> list[str]:

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from chatrec.profile import Preferences
-from chatrec.retrieve.filters import build_where, violations
+from chatrec.retrieve.filters import build_where, by_creator, violations
+from chatrec.retrieve.requested import RequestIndex, request_of, request_order
 from chatrec.types import Candidate
 
 if TYPE_CHECKING:
@@ -184,6 +185,7 @@ class CandidateGenerator:
         self.collab = collab
         self.conversations = conversations
         self.similarity: AttributeSimilarity | None = None  # built on first use
+        self._requested: RequestIndex | None = None
         self.weights = weights or Weights()
         self.retrieve_k = retrieve_k
         self._prior: dict[str, float] | None = None
@@ -235,6 +237,12 @@ class CandidateGenerator:
 
         return for_catalog(self.catalog, FEATURES)
 
+    def requested(self) -> RequestIndex:
+        """Items by attribute term, most popular first (:mod:`chatrec.retrieve.requested`)."""
+        if self._requested is None:
+            self._requested = RequestIndex(self.catalog, self.prior())
+        return self._requested
+
     def attribute_similarity(self) -> AttributeSimilarity:
         """The catalog's attribute similarity table (built on first use)."""
         if self.similarity is None:
@@ -245,11 +253,12 @@ class CandidateGenerator:
 
     def warm(self) -> None:
         """Compute now what the first turn would: the popularity prior and ranking, the votes,
-        the learned ranker and the attribute similarity table."""
+        the learned ranker, the attribute similarity table and the request index."""
         self.prior()
         self.votes()
         self.learned()
         self.attribute_similarity()
+        self.requested()
 
     def popular(self, n: int) -> list[str]:
         """The ``n`` items with the highest prior."""
@@ -327,7 +336,8 @@ class CandidateGenerator:
         cf = self.collab_scores(prefs)
         conv = self.conversation_scores(prefs, tv)
         sim = self.similar_scores(prefs)
-        pool = list(dict.fromkeys(list(dense) + list(talk_sim) + list(cf)))
+        pool = list(dict.fromkeys(list(dense) + list(talk_sim) + list(cf)
+                                  + by_creator(prefs, self.catalog)))
         if sim is not None and self.similarity is not None:
             top = np.argsort(-sim)[: self.retrieve_k]
             pool += [self.similarity.item_ids[j] for j in top if sim[j] > 0]
@@ -338,6 +348,10 @@ class CandidateGenerator:
                 top = np.argsort(-conv[name])[: self.retrieve_k]
                 pool += [cm.item_ids[j] for j in top if conv[name][j] > 0]
             pool = list(dict.fromkeys(pool))
+        req = request_of(prefs)
+        if req is not None:  # what was asked for is always in the pool
+            pool = list(dict.fromkeys(pool + self.requested().pool(
+                req, lambda it: not violations(it, prefs, self.catalog))))
         if not pool:  # nothing to go on but constraints: the most popular allowed items
             pool = self.popular(2000)
         elif self.weights.popular_pool > 0:
@@ -419,7 +433,7 @@ class CandidateGenerator:
             if self.collab is None:  # no ratings: attribute similarity is the item-item view
                 wv[FEATURES.index("similar")] += wv[FEATURES.index("collab")]
             fused = s.X @ wv
-        order = np.argsort(-fused, kind="stable")
+        order = request_order(s.ids, fused, self.catalog, request_of(prefs))  # asked-for first
         out: list[Candidate] = []
         per_series: Counter[str] = Counter()
         liked_series = {series_key(self.catalog.items[i].title) for i in prefs.liked_items

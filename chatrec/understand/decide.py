@@ -11,6 +11,7 @@ from chatrec.profile import Constraint
 from chatrec.understand.intent import intent_of, question_clauses_of
 from chatrec.understand.lexicon import COMMON, ITEM_NOUNS, POSITIVE, STOP
 from chatrec.understand.model import TitleMatch, Understanding
+from chatrec.understand.only import lifted_by, nothing_but, only_constraint, only_cue
 from chatrec.understand.polarity import (
     ClauseInfo,
     Span,
@@ -42,9 +43,11 @@ _FILLER = _FILLER - {"space", "war", "crime", "family", "history", "music", "dar
 class Decider:
     """Decides what the mentions of one message mean for one catalog (see the module docstring)."""
 
-    def __init__(self, titles: TitleIndex, spec_field: dict[str, str]) -> None:
+    def __init__(self, titles: TitleIndex, spec_field: dict[str, str],
+                 attr_field: dict[str, str] | None = None) -> None:
         self.titles = titles
         self.spec_field = spec_field
+        self.attr_field = attr_field or {}  # term -> its attribute field, for "only X"
         self.spec_squashed = {_squash(t): t for t in spec_field}
 
     def decide(self, u: Understanding, mentions: list[Mention], toks: list[Token], info: ClauseInfo,
@@ -86,7 +89,11 @@ class Decider:
                                                for x in mentions)
                                     or re.search(r"\b(?:is|was) (?:it|that|this)\b", low)):
                     continue
+                if p == "neg" and nothing_but(toks, m):
+                    p = "pos"  # "nothing but horror"
                 self._attr(u, m, p, toks, clause_of, turn)
+                if p == "ok":  # "actually, comedies are fine too" lifts "only documentaries"
+                    u.dropped_constraints.extend(lifted_by(m, prefs, self.attr_field))
                 continue
             if m.role == "compare":
                 continue
@@ -125,6 +132,11 @@ class Decider:
 
     def _attr(self, u: Understanding, m: Mention, p: str, toks: list[Token], clause_of: list[int],
               turn: int) -> None:
+        if p not in ("neg", "ok", "drop", "unseen") and only_cue(toks, m, clause_of) and not any(
+                t in self.spec_field or _squash(t) in self.spec_squashed for t in m.terms):
+            c = only_constraint(m, self.attr_field, turn)  # "only documentaries": a hard limit
+            if c is not None:
+                u.constraints.append(c)
         for term in m.terms:
             u.attr_labels.setdefault(term, m.said.lower())
             if p == "neg":

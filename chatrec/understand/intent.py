@@ -5,6 +5,7 @@ hello, or just chats."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from chatrec.understand.lexicon import word_set
@@ -96,3 +97,72 @@ def intent_of(u: Understanding, low: str, toks: list[Token], prefs: Preferences)
             return "greeting"
         return "recommend"
     return "recommend"
+
+
+@dataclass(frozen=True)
+class Question:
+    """What a question about one item asks: ``kind`` is "why", "length", "scary", "kids",
+    "about", "good", "fit" ("would I like X?") or "attr" ("is X funny?"); ``subject`` the
+    words it asks about, as typed ("Alien", "the second one", "it"; empty when none)."""
+
+    kind: str
+    subject: str
+    attr: str = ""  # "attr" questions: the word asked about ("is Liar Liar violent?")
+
+
+_X = r"(?P<x>.{1,80}?)"
+_END = r"[\s?.!]*$"
+_QUESTIONS: list[tuple[str, re.Pattern[str]]] = [(k, re.compile(p)) for k, p in [
+    ("why", r"^(?:but |so |and |ok,? |okay,? )?(?:why|how come|what makes you think|what made you|"
+            r"reason for)\b(?: (?:did|do|would) you (?:pick|choose|suggest|recommend|pick out|"
+            r"include|think)(?: i'?d like)?| (?:is|was))?\s*" + _X + "?" + _END),
+    ("length", r"^(?:and |so )?(?:how long (?:is|does|will|would) " + _X + r"(?: take| last| run)?"
+               r"(?: to (?:watch|play|read|finish|beat))?|what(?:'s| is) the (?:runtime|length|"
+               r"running time|duration) of " + _X.replace("x", "x2") + r"|how many (?:pages|hours|"
+               r"minutes) (?:is|does|has) " + _X.replace("x", "x3") + r"(?: have| take)?)" + _END),
+    ("scary", r"^(?:and |so )?(?:is|was) " + _X + r" (?:(?:too|very|really|at all|that|a bit|"
+              r"super) )?(?:scary|creepy|frightening|terrifying|spooky|horror|a horror \w+|gory|"
+              r"disturbing|intense)(?: at all)?" + _END + r"|^(?:will|would|does|can) "
+              + _X.replace("x", "x2") + r" (?:scare|frighten|terrify|give) (?:me|us|my)\b.*$"),
+    ("kids", r"^(?:and |so )?(?:is|was|would) " + _X + r"(?: be)? (?:(?:ok|okay|good|fine|safe|"
+             r"suitable|appropriate|alright|right|too much|too scary|too violent) for (?:kids|"
+             r"children|a child|a kid|my kids?|my son|my daughter|the kids|little ones|families|"
+             r"the family|a family|family|teens|a teenager|my \d+[- ]year[- ]old|a \d+[- ]year[- ]old)|"
+             r"(?:kid|family|child)[- ]friendly)\b.*$|^(?:can|could) (?:my )?(?:kids|children|son|"
+             r"daughter) (?:watch|play|read|see) " + _X.replace("x", "x2") + _END),
+    ("about", r"^(?:(?:can|could) you )?(?:tell me (?:more |a bit |a little )?about|"
+              r"more (?:info|details|information) (?:on|about)|describe|what(?:'s| is| was) "
+              + _X.replace("x", "x2") + r" about\b)\s*" + _X + "?" + _END),
+    ("good", r"^(?:and |so )?(?:is|was) " + _X + r" (?:any good|good|worth (?:it|watching|playing|"
+             r"reading|a (?:watch|play|read|try))|well (?:liked|rated|reviewed)|popular)" + _END
+             + r"|^how good is " + _X.replace("x", "x2") + _END),
+    ("fit", r"^(?:and |so |ok,? |hmm,? )?(?:(?:do you think|would you say|you think) )?"
+            r"(?:(?:would|will|do|did|might) (?:i|we)|(?:i|we)(?:'d| would| will| might)) "
+            r"(?:like|love|enjoy|dig|be into) " + _X + _END
+            + r"|^(?:should|could) (?:i|we) (?:watch|play|read|see|try|get|buy) "
+            + _X.replace("x", "x2") + _END + r"|^(?:is|was|would) " + _X.replace("x", "x3")
+            + r" (?:for me|my (?:kind of|type of|cup of tea)\b.*|(?:be )?(?:a )?good (?:fit|match|"
+            r"pick|choice) for me)" + _END),
+]]
+
+
+_ATTR_Q = re.compile(r"^(?:and |so )?(?:is|was) " + _X + r" (?:(?:very|really|too|that|a bit|super|"
+                     r"pretty|kind of|kinda) )?(?P<a>[a-z][a-z-]{2,})(?: at all)?" + _END)
+_NOT_ATTR = word_set("""ok okay fine available out new old free cheap expensive long short good bad
+better worse worth over done released finished there here on any""")
+
+
+def question_of(text: str) -> Question | None:
+    """The item question ``text`` asks, if any (the first that matches, in the order above)."""
+    said = re.sub(r"\s+", " ", text.replace("’", "'")).strip()
+    low = said.lower()  # the same length: a group's span is the user's own words in ``said``
+    for kind, pat in _QUESTIONS:
+        m = pat.match(low)
+        if m:
+            name = next((k for k, v in m.groupdict().items() if v), None)
+            subject = said[m.start(name):m.end(name)] if name else ""
+            return Question(kind, subject.strip(" ,.?!\"'"))
+    m = _ATTR_Q.match(low)
+    if m and m.group("a") not in _NOT_ATTR:
+        return Question("attr", said[m.start("x"):m.end("x")].strip(" ,.?!\"'"), m.group("a"))
+    return None

@@ -20,6 +20,7 @@ from chatrec.understand.attributes import AttributeIndex, AttrMatch
 from chatrec.understand.catalog_facts import CatalogFacts
 from chatrec.understand.comparatives import comparatives
 from chatrec.understand.constraints import ConstraintExtractor, to_constraints
+from chatrec.understand.creators import CreatorIndex, creator_constraints
 from chatrec.understand.decide import Decider, positive_text
 from chatrec.understand.lexicon import (
     COMMON,
@@ -37,6 +38,7 @@ from chatrec.understand.mentions import (
 )
 from chatrec.understand.model import Understanding
 from chatrec.understand.novelty import novelty_of
+from chatrec.understand.only import attribute_fields_of
 from chatrec.understand.polarity import ClauseInfo
 from chatrec.understand.references import find_refs, resolve
 from chatrec.understand.text import Token, clauses, fold, title_key, tokenize
@@ -47,6 +49,7 @@ from chatrec.understand.titles import TitleIndex
 if TYPE_CHECKING:
     from chatrec.catalog import Catalog
     from chatrec.profile import Preferences
+    from chatrec.understand.meaning import MeaningMatcher
 
 _CACHE: dict[tuple[str, str], tuple[TitleIndex, AttributeIndex, CatalogFacts]] = {}
 _ENGLISH: dict[tuple[str, ...], dict[str, int]] = {}
@@ -59,8 +62,9 @@ _TOPIC_BEFORE = word_set("with about featuring involving no nothing without any 
 class Understander:
     """Deterministic message understanding for one catalog (see the module docstring)."""
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, meaning: MeaningMatcher | None = None) -> None:
         self.catalog = catalog
+        self.meaning = meaning  # words outside the vocabulary, matched by meaning
         key = (str(getattr(catalog, "path", id(catalog))), str(getattr(catalog, "content_hash", "")))
         with _LOCK:
             hit = _CACHE.get(key)
@@ -74,12 +78,13 @@ class Understander:
                 _CACHE[key] = hit
         self.titles, self.attrs, self.facts = hit
         self.cx = ConstraintExtractor(self.facts)
+        self.creators = CreatorIndex(catalog)
         self.spec_field: dict[str, str] = {}
         for f in catalog.manifest.attribute_fields:
             if f.lower() in _SPEC_FIELDS:
                 for term in catalog.field_vocabulary(f):
                     self.spec_field.setdefault(term, f)
-        self.decider = Decider(self.titles, self.spec_field)
+        self.decider = Decider(self.titles, self.spec_field, attribute_fields_of(catalog))
         self.known = COMMON | STOP | self.attrs.words | self.titles.title_words | NOT_ACRONYMS
         self.attr_words = sorted(w for w in self.attrs.words if len(w) >= 5 and
                                  self.attrs.lookup((w,)) is not None)
@@ -135,6 +140,10 @@ class Understander:
             mentions.append(Mention("ref", ti[0], ti[-1] + 1, r.text, ids=ids, via="reference",
                                      demonstrative=r.demonstrative))
             blocked.update(ti)
+        # who made it: "by X", "not by X", "by the director of Alien"
+        creators = self.creators.find(toks, self.titles, blocked)
+        for cm in creators:
+            blocked.update(range(cm.start, cm.end))
         # titles
         ctx = Context(toks, quotes, first_of_sentence, caps_unreliable, attr_ranges, "?" in text,
                    sum(1 for t in toks if t.is_word), {i for a in pre_attrs for i in range(a.start, a.end)})
@@ -171,6 +180,8 @@ class Understander:
             in_constraint.update(tok_range(toks, fd.start, fd.end))
         blocked |= in_constraint
         u.constraints = comp_cons + to_constraints(found, turn)
+        if creators and self.creators.field:
+            u.constraints += creator_constraints(creators, self.creators.field, prefs, turn)
         info = ClauseInfo(toks, clause_of, ignore=in_constraint)
         # attributes
         found_attrs = self.attrs.find(toks, blocked, rare=True)
@@ -220,9 +231,22 @@ class Understander:
                 continue
             r = process.extractOne(t.norm, self.attr_words, scorer=fuzz.ratio, score_cutoff=86)
             if r is None:
+                meant = self._by_meaning(t, i, blocked)
+                if meant is not None:
+                    out.append(meant)
                 continue
             terms = self.attrs.lookup((str(r[0]),))
             if terms and all(self.attrs.vocab.get(x, 0) >= 20 for x in terms):
                 out.append(Mention("attr", i, i + 1, t.text, terms=terms))
                 blocked.add(i)
         return out
+
+    def _by_meaning(self, t: Token, i: int, blocked: set[int]) -> Mention | None:
+        """An unknown word that means a vocabulary term ("spooky" -> horror), or None."""
+        if self.meaning is None or not t.norm.isalpha() or t.norm in COMMON or t.norm in STOP:
+            return None
+        term = self.meaning.match(t.norm)
+        if term is None:
+            return None
+        blocked.add(i)
+        return Mention("attr", i, i + 1, t.text, terms=self.attrs.lookup(term.split()) or (term,))

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from chatrec.understand.text import title_key
+
 _ORD = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
         "fifth": 5, "5th": 5, "sixth": 6, "6th": 6, "last": -1, "final": -1, "top": 1,
         "middle": 0}
@@ -153,3 +155,22 @@ def resolve(ref: RefMatch, picks: list[str]) -> list[str]:
         elif 0 < p <= len(picks) and picks[p - 1] not in out:
             out.append(picks[p - 1])
     return out
+
+
+def named_pick(text: str, shown: dict[str, str]) -> str | None:
+    """The earlier pick (id -> title, oldest first) whose title the message names ("why
+    Arrival?" two replies later): the longest title key found as whole words; then the one
+    named with its article ("The Arrival" over "Arrival" only when "the" was said); then the
+    latest pick."""
+    said = f" {title_key(text)} "
+    plain = " " + " ".join(re.findall(r"[a-z0-9]+", text.lower())) + " "
+    best: tuple[int, int, int, str] | None = None
+    for k, (item_id, title) in enumerate(shown.items()):
+        key = title_key(title)
+        if not key or f" {key} " not in said:
+            continue
+        whole = " " + " ".join(re.findall(r"[a-z0-9]+", title.lower())) + " "
+        rank = (len(key), len(whole) if whole in plain else 0, k, item_id)
+        if best is None or rank > best:
+            best = rank
+    return best[3] if best else None

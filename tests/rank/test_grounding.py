@@ -10,7 +10,7 @@ import pytest
 from chatrec.catalog import Catalog
 from chatrec.profile import Preferences
 from chatrec.rank.grounding import Grounding, clean_reason, looks_like_prose
-from chatrec.rank.reasons import describe_item, profile_titles, template_reason
+from chatrec.rank.reasons import describe_item, item_facts, profile_titles, template_reason
 from chatrec.types import Candidate
 
 CATALOGS = Path(__file__).resolve().parents[2] / "catalogs"
@@ -64,7 +64,7 @@ def test_grounding_accepts_a_term_inside_one_the_item_has() -> None:
                  and "co-op" not in cat.attributes(it))
     online = next(it for it in cat if "co-op" not in " ".join(cat.attributes(it))
                   and "action" in cat.attributes(it))
-    reason = "Action from 2017: matches what you asked for (couch co op)."
+    reason = "Action: matches what you asked for (couch co op)."
     assert g.grounded(reason, local)  # "co-op" is true of a local co-op game
     ok, why = g.check(reason, online)
     assert not ok and "co-op" in why  # ... and still false of a game with no co-op at all
@@ -88,12 +88,23 @@ def test_template_reasons_are_grounded(movies: Catalog) -> None:
         matched = sorted({"sci-fi"} & movies.attributes(item))
         cand = Candidate(item, 0.5, {"collab": 0.3}, matched, because="109487")
         reason = template_reason(cand, prefs, movies)
-        assert g.grounded(reason, cand.item, titles), reason
+        assert g.grounded(reason, cand.item, titles, item_facts(item, movies)), reason
     prefs.like_attr("cyberpunk", 2, "Cyberpunk")
     matrix = template_reason(Candidate(movies.items["2571"], 0.5, {"collab": 0.3},
                                        ["cyberpunk"], because="109487"), prefs, movies)
-    assert matrix == ("Action, Sci-Fi, Thriller from 1999: matches what you asked for "
-                      "(Cyberpunk); people who liked Interstellar rate it highly.")
+    assert matrix.startswith("Like Interstellar: ")  # the themes it shares with a liked film
+
+
+def test_a_reason_may_cite_the_items_facts_but_no_number_it_lacks(movies: Catalog) -> None:
+    g = Grounding(movies)
+    toy = movies.items["1"]
+    facts = item_facts(toy, movies)
+    assert g.grounded("Rated 7.7/10 from 5,269 TMDB votes.", toy, (), facts)
+    ok, why = g.check("Rated 9.1/10 from 5,269 TMDB votes.", toy, (), facts)
+    assert not ok and "number" in why
+    assert g.grounded("Andy's toys live happily until Buzz Lightyear arrives.", toy, (), facts)
+    assert not g.grounded("A slow, moving story set in a courtroom.", toy, (), facts)
+    assert g.supports(toy, "Buzz Lightyear") and not g.supports(toy, "Darth Vader")
 
 
 def test_describe_item(movies: Catalog) -> None:

@@ -218,7 +218,11 @@ def test_generate_by_weights(tiny: tuple[Catalog, MemoryIndex, CollaborativeMode
     out = g.generate(p, "", k=5)
     assert out and out[0].item.id in expect_first
     assert not set(liked) & {c.item.id for c in out}  # named items are never candidates
-    assert [c.score for c in out] == sorted((c.score for c in out), reverse=True)
+    asked = [not liked and "comedy" in g.catalog.attributes(c.item) for c in out]
+    assert asked == sorted(asked, reverse=True)  # what was asked for first (retrieve.requested)
+    for tier in (True, False):  # the fused score orders within
+        scores = [c.score for c, a in zip(out, asked, strict=True) if a == tier]
+        assert scores == sorted(scores, reverse=True)
 
 
 def test_filters_series_and_explanations(tiny: tuple[Catalog, MemoryIndex, CollaborativeModel]) -> None:
