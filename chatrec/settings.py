@@ -67,6 +67,10 @@ class Settings:
     # does the model write the reasons? "auto": yes, except for small local models (< 1 GB
     # GGUF), which only order the candidates (their reasons are rarely grounded, and cost ~2 s)
     llm_reasons: str = "auto"  # auto | on | off
+    # is a model that does not write reasons asked to order the candidates? "auto": when its
+    # capabilities say its order beats the code's (not for small local models, whose order was
+    # the code's own in every measured turn: the turn then makes no LLM call at all)
+    llm_order: str = "auto"  # auto | on | off
     # the LLM extractor (chatrec/understand/llm_extract.py), merged under the deterministic
     # understanding: "auto" = capable backends only (remote, or a local GGUF >= 1 GB)
     llm_extract: str = "auto"  # auto | on | off
@@ -122,6 +126,9 @@ class Settings:
         if self.llm_reasons not in {"auto", "on", "off"}:
             raise ConfigError(f"llm_reasons={self.llm_reasons!r}; use auto, on or off "
                               "(CHATREC_LLM_REASONS)")
+        if self.llm_order not in {"auto", "on", "off"}:
+            raise ConfigError(f"llm_order={self.llm_order!r}; use auto, on or off "
+                              "(CHATREC_LLM_ORDER)")
         if self.llm_extract not in {"auto", "on", "off"}:
             raise ConfigError(f"llm_extract={self.llm_extract!r}; use auto, on or off "
                               "(CHATREC_LLM_EXTRACT)")

@@ -1,5 +1,7 @@
 """Local-only mode with the real SmolLM2 model through llama.cpp: real picks, nothing leaves
-the machine."""
+the machine. By default a turn does not call so small a model (its order is the code's, see
+Capabilities.orders_candidates); these tests ask it every turn (CHATREC_LLM_ORDER=on), as a
+user who sets that does, and check the default too."""
 
 from __future__ import annotations
 
@@ -19,9 +21,29 @@ def local_rec(shared_data_dir: Path, tmp_path_factory: pytest.TempPathFactory): 
     from chatrec.settings import Settings
     from chatrec.store import SQLStore
 
-    settings = Settings.load(env={}, data_dir=str(shared_data_dir))
+    settings = Settings.load(env={}, data_dir=str(shared_data_dir), llm_order="on")
     store = SQLStore.sqlite(tmp_path_factory.mktemp("local") / "s.sqlite3")
     return Recommender(catalog="movies", backend="local", settings=settings, store=store)
+
+
+def test_by_default_the_small_model_is_not_loaded(shared_data_dir: Path) -> None:
+    """The default GGUF orders the candidates as the code already does: a default turn makes no
+    call, warm-up does not load it (memory, start-up time), and the reply says who answered."""
+    from chatrec.llm import create_backend
+    from chatrec.llm.local import LocalLlamaBackend
+    from chatrec.recommender import Recommender
+    from chatrec.settings import Settings
+    from chatrec.store import MemoryStore
+
+    rec = Recommender(catalog="movies", backend="local", store=MemoryStore(),
+                      settings=Settings.load(env={}, data_dir=str(shared_data_dir)))
+    assert "model" not in rec.warm() and "first turn" in rec.warmed
+    reply = rec.session().send("I loved Interstellar and The Martian, but no horror please")
+    assert reply.backend.startswith("chatrec (local:") and reply.backend.endswith("not asked)")
+    assert len(reply.picks) == 4 and {p.source for p in reply.picks} == {"code"}
+    assert "language model" not in reply.text  # nothing failed: no note
+    local = create_backend("local", rec.settings)  # the process's one (cached) instance
+    assert isinstance(local, LocalLlamaBackend) and not local.loaded
 
 
 MESSAGES = [

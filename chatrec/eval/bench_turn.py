@@ -1,9 +1,12 @@
 """The in-process turn figures of ``python -m chatrec.eval bench``, in a process of their own so
 that its peak RSS is its own:
 
-* warm turns and the time to their first text, through ``Session.stream``;
-* the same ranking requests sent to a bare ``llama_cpp.Llama`` loaded from the same GGUF,
-  interleaved with the chatrec turns (A B, then B A, ...), for the turn / bare-call ratio;
+* warm turns and the time to their first text, through ``Session.stream``, as configured
+  (a small local model is not called: its order is the code's, see
+  ``Capabilities.orders_candidates``);
+* warm turns with the model asked for an order every turn (``llm_order="on"``), and the same
+  ranking requests sent to a bare ``llama_cpp.Llama`` loaded from the same GGUF, interleaved
+  with those turns (A B, then B A, ...), for the turn / bare-call ratio;
 * ``Session.rank(50)`` after a one-line profile vs a bare Chroma query on the same collection.
 
 What the bare model is asked is what the ranker really sent: one turn per message first runs
@@ -215,16 +218,30 @@ def measure_rank(rec: Recommender, profiles: list[str], repeat: int, k: int = 50
 
 def run(data_dir: str, catalog: str, backend: str, rounds: int, n_messages: int,
         rank_repeat: int) -> dict[str, Any]:
+    from chatrec.rank.ranker import Ranker
     from chatrec.recommender import Recommender
     from chatrec.settings import Settings
 
     t0 = time.perf_counter()
     rec = Recommender(catalog, backend, settings=Settings.load(data_dir=data_dir))
     rec.warm()
+    messages = TURNS[:n_messages]
     out: dict[str, Any] = {"init_s": time.perf_counter() - t0,
-                           "backend": rec.llm.name if rec.llm is not None else None}
-    out |= measure_turns(rec, TURNS[:n_messages], rounds)
+                           "backend": rec.llm.name if rec.llm is not None else None,
+                           "default_asks_model": rec.pipeline.uses_llm()}
     out |= measure_rank(rec, PROFILES, rank_repeat)
+    if not out["default_asks_model"]:
+        for m in messages:
+            timed_turn(rec, m)  # warm-up
+        out["default_turns"] = [timed_turn(rec, m) | {"message": m}
+                                for _ in range(rounds) for m in messages]
+        out["default_peak_rss_mb"] = peak_rss_mb()
+    s = rec.settings
+    asked = Ranker(rec.catalog, rec.pipeline.prompts, llm_reasons=s.llm_reasons,
+                   deadline_s=s.llm_deadline_s, llm_order="on")
+    with rec.override(ranker=asked):
+        out |= measure_turns(rec, messages, rounds)
+    out.setdefault("default_turns", out["turns"])
     out["peak_rss_mb"] = peak_rss_mb()
     return out
 

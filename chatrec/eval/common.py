@@ -13,13 +13,14 @@ if TYPE_CHECKING:
 
 def make_recommender(catalog: str, backend: str, data_dir: str | Path,
                      **parts: Any) -> Recommender:
-    """A Recommender for offline runs: sessions in memory, the scripted fake for ``"fake"``;
+    """A Recommender for offline runs: sessions in memory, the scripted fake for ``"fake"``, no
+    LLM deadline (an evaluation scores the model's answer, whatever the machine's load);
     ``parts``: constructor overrides (``collab=``, ``generator=``...)."""
     from chatrec.recommender import Recommender
     from chatrec.settings import Settings
     from chatrec.store import MemoryStore
 
-    settings = Settings.load(env={}, data_dir=str(data_dir))
+    settings = Settings.load(env={}, data_dir=str(data_dir), llm_deadline_s=0)
     llm = None
     if backend == "fake":
         from chatrec.llm.fake import FakeLLM

@@ -210,6 +210,16 @@ class FallbackBackend(LLMBackend):
         first = self._first()
         return first.capabilities if first is not None else NO_CAPABILITIES
 
+    def unavailable(self) -> list[Failure]:
+        """The members before the first that can be created, which cannot be, and why."""
+        failures: list[Failure] = []
+        for m in self._members:
+            if m.created() is not None:
+                break
+            if m.error is not None:
+                failures.append(Failure(m.name, m.error, True))
+        return failures
+
     @property
     def is_local(self) -> bool:  # type: ignore[override]
         """True when no member that can be created sends a byte off this machine."""

@@ -26,8 +26,9 @@ generation speed several-fold (measured on 2 cores under load: 4-18 tok/s spinni
 passive). So this module sets ``OMP_WAIT_POLICY=PASSIVE`` unless it is already set; it only takes
 effect when this module is imported before ``llama_cpp`` (which is what ``create_backend`` does).
 
-Capabilities: a model file of 1 GB or more is trusted to write reasons and extract preferences;
-a smaller one (the default) only orders candidates (:func:`model_capabilities`).
+Capabilities: a model file of 1 GB or more is trusted to write reasons, extract preferences and
+order candidates; a smaller one (the default) is not asked in a turn unless the settings say so
+(``CHATREC_LLM_ORDER=on``; :func:`model_capabilities`).
 
 Lifecycle: constructing a backend only checks the file (exists, starts with the GGUF magic) and
 that llama_cpp is importable. The model is loaded **lazily**, on the first call (or by
@@ -130,12 +131,13 @@ def resolve_model_path(model_path: str | os.PathLike[str] | None = None) -> Path
 
 
 def model_capabilities(path: Path) -> Capabilities:
-    """What a local model file can be asked for: everything when it is large (>= 1 GB)."""
+    """What a local model file can be asked for: everything when it is large (>= 1 GB), nothing
+    in a turn when it is small (its order is the code's; see Capabilities.orders_candidates)."""
     try:
         large = path.stat().st_size >= LARGE_MODEL_BYTES
     except OSError:
         large = False
-    return Capabilities(writes_reasons=large, extracts_preferences=large)
+    return Capabilities(writes_reasons=large, extracts_preferences=large, orders_candidates=large)
 
 
 def check_llama_build() -> None:

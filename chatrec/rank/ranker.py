@@ -35,11 +35,17 @@ from typing import TYPE_CHECKING, Any
 
 from chatrec.errors import BackendBusy, BackendError, ConfigError
 from chatrec.llm.base import Generation, LLMBackend, Message
-from chatrec.llm.fallback import FallbackStream
+from chatrec.llm.fallback import FallbackBackend, FallbackStream
 from chatrec.profile import Preferences
 from chatrec.prompts import Prompt
 from chatrec.rank.grounding import Grounding, clean_reason, looks_like_prose
-from chatrec.rank.reasons import describe_item, profile_titles, template_reason
+from chatrec.rank.reasons import (
+    ReasonWriter,
+    describe_item,
+    fact_line,
+    item_facts,
+    profile_titles,
+)
 from chatrec.retrieve.filters import violations
 from chatrec.types import Candidate, Pick, ReasonSource
 
@@ -48,7 +54,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-REASON_MODES = ("auto", "on", "off")
+MODES = ("auto", "on", "off")
 #: how long a turn waits for the model when settings.llm_deadline_s is unset, by what it is asked.
 #: An order: a warm SmolLM2-135M call (~110 new prompt tokens, ~14 written) took 1.0 s (median)
 #: and 1.4-1.9 s at worst on 2 cores shared with other work; 1.5 s lets a typical call finish and
@@ -155,19 +161,24 @@ class Ranker:
     """Orders candidates with the LLM (when allowed) and writes grounded reasons.
 
     ``llm_reasons`` (settings.llm_reasons): "on" asks every backend for reasons, "off" only for
-    an order, "auto" asks a backend whose capabilities say it writes reasons. ``deadline_s``
+    an order, "auto" asks a backend whose capabilities say it writes reasons. ``llm_order``
+    (settings.llm_order): whether a backend not asked for reasons is asked for an order ("auto":
+    when its capabilities say its order beats the code's). ``deadline_s``
     (settings.llm_deadline_s): how long a turn waits for the model (0: no limit; None:
     ORDER_DEADLINE_S or REASONS_DEADLINE_S, by what the model is asked for).
     """
 
     def __init__(self, catalog: Catalog, prompts: dict[str, Prompt],
-                 llm_reasons: str = "auto", deadline_s: float | None = None) -> None:
-        if llm_reasons not in REASON_MODES:
-            raise ConfigError(f"llm_reasons={llm_reasons!r}; use auto, on or off "
-                              "(CHATREC_LLM_REASONS)")
+                 llm_reasons: str = "auto", deadline_s: float | None = None,
+                 llm_order: str = "auto") -> None:
+        for name, mode in (("llm_reasons", llm_reasons), ("llm_order", llm_order)):
+            if mode not in MODES:
+                raise ConfigError(f"{name}={mode!r}; use auto, on or off "
+                                  f"(CHATREC_{name.upper()})")
         self.catalog = catalog
         self.prompts = prompts
         self.llm_reasons = llm_reasons
+        self.llm_order = llm_order
         self.deadline_s = deadline_s
         self.grounding = Grounding(catalog)
 
@@ -176,6 +187,15 @@ class Ranker:
         if self.llm_reasons != "auto":
             return self.llm_reasons == "on"
         return backend.capabilities.writes_reasons
+
+    def asks(self, backend: LLMBackend | None) -> bool:
+        """Whether a turn calls ``backend`` at all: for reasons, or for an order that can beat
+        the code's."""
+        if backend is None:
+            return False
+        if self.writes_reasons(backend) or self.llm_order == "on":
+            return True
+        return self.llm_order == "auto" and backend.capabilities.orders_candidates
 
     def messages(self, prefs: Preferences, request: str, cands: list[Candidate],
                  n: int, reasons: bool = True) -> list[Message]:
@@ -195,7 +215,9 @@ class Ranker:
         prompt token costs about 6 ms to read for SmolLM2-135M on 2 cores)."""
         ties = self._ties(c)
         if reasons:
+            facts = fact_line(c.item, self.catalog)
             return (f"id={c.item.id} | {describe_item(c.item, self.catalog)}"
+                    + (f" | {facts}" if facts else "")
                     + (f" | matches: {', '.join(ties)}" if ties else ""))
         return f"{k}. {c.item.display_title}" + (f"; {', '.join(ties)}" if ties else "")
 
@@ -207,8 +229,12 @@ class Ranker:
             bits.append(f"like {ref.title}")
         return bits
 
-    def code_pick(self, cand: Candidate, prefs: Preferences) -> Pick:
-        return Pick(cand.item.id, cand.item.display_title, template_reason(cand, prefs, self.catalog),
+    def code_pick(self, cand: Candidate, prefs: Preferences,
+                  writer: ReasonWriter | None = None) -> Pick:
+        """The code's pick of ``cand``; ``writer``: the reply's reason writer (its reasons
+        differ in shape), else a fresh one."""
+        writer = writer or ReasonWriter(self.catalog, prefs)
+        return Pick(cand.item.id, cand.item.display_title, writer.reason(cand),
                     round(cand.score, 4), "code")
 
     def stream(self, prefs: Preferences, request: str, cands: list[Candidate], n: int,
@@ -218,21 +244,25 @@ class Ranker:
 
         One call on ``backend`` (None: the code ranks alone) over the top ``llm_candidates``;
         ``reasons``: ask for reasons (True) or only an order (False); None decides with
-        :meth:`writes_reasons`. When the call fails, the code's ranking answers alone; either
+        :meth:`asks` and :meth:`writes_reasons`. When the call fails, the code's ranking answers alone; either
         way ``outcome`` (when given) records how, with notes for the user.
         """
         out = outcome if outcome is not None else RankOutcome()
         chosen: list[str] = []
-        if backend is not None and cands:
+        writer = ReasonWriter(self.catalog, prefs)  # this reply's reasons differ in shape
+        if backend is not None and cands and (reasons is not None or self.asks(backend)):
             with_reasons = self.writes_reasons(backend) if reasons is None else reasons
             yield from self._llm_picks(prefs, request, cands, n, backend, llm_candidates,
-                                       with_reasons, chosen, out)
+                                       with_reasons, chosen, out, writer)
+        elif isinstance(backend, FallbackBackend):  # not asked; still say what is missing
+            out.notes.extend(f"(The language model {f.backend} is unavailable: {f.error}. "
+                             "Ranking without it.)" for f in backend.unavailable())
         for c in cands:
             if len(chosen) >= n:
                 break
             if c.item.id in chosen:
                 continue
-            pick = self.code_pick(c, prefs)
+            pick = self.code_pick(c, prefs, writer)
             chosen.append(pick.item_id)
             out.fallback = True
             yield pick
@@ -262,7 +292,7 @@ class Ranker:
 
     def _llm_picks(self, prefs: Preferences, request: str, cands: list[Candidate], n: int,
                    backend: LLMBackend, llm_candidates: int, reasons: bool, chosen: list[str],
-                   out: RankOutcome) -> Iterator[Pick]:
+                   out: RankOutcome, writer: ReasonWriter) -> Iterator[Pick]:
         """The model's valid picks, as they stream in before the deadline (appended to
         ``chosen``)."""
         shown = cands[: max(llm_candidates, n)]
@@ -281,7 +311,7 @@ class Ranker:
                 if _past(gen):  # what comes after the deadline is not used
                     break
                 for obj in parser.feed(chunk):
-                    pick = self._validate(obj, shown, chosen, prefs, out)
+                    pick = self._validate(obj, shown, chosen, prefs, out, writer)
                     if pick is not None:
                         chosen.append(pick.item_id)
                         out.llm_valid = len(chosen)
@@ -343,7 +373,7 @@ class Ranker:
                 "error": out.error, "backend": out.backend}
 
     def _validate(self, obj: dict[str, Any], shown: list[Candidate], chosen: list[str],
-                  prefs: Preferences, out: RankOutcome) -> Pick | None:
+                  prefs: Preferences, out: RankOutcome, writer: ReasonWriter) -> Pick | None:
         """The pick a parsed answer element makes, or None (and why, in ``out``)."""
         if "number" in obj:  # an order-only answer: the candidate's number in the prompt
             k = obj["number"]
@@ -366,7 +396,7 @@ class Ranker:
             out.llm_dropped.append(f"{iid} excluded: {bad[0]}")
             return None
         if obj.get("reason") is None:  # order-only: the reason is written from the item's data
-            return Pick(iid, cand.item.display_title, template_reason(cand, prefs, self.catalog),
+            return Pick(iid, cand.item.display_title, writer.reason(cand),
                         round(cand.score, 4), "llm-order")
         reason = clean_reason(str(obj.get("reason", "")))
         source: ReasonSource = "llm"
@@ -375,10 +405,11 @@ class Ranker:
         elif not looks_like_prose(reason):
             ok, why = False, "not prose"
         else:
-            ok, why = self.grounding.check(reason, cand.item, profile_titles(prefs, self.catalog))
+            ok, why = self.grounding.check(reason, cand.item, profile_titles(prefs, self.catalog),
+                                           item_facts(cand.item, self.catalog))
         if not ok:
             out.reasons_replaced += 1
             log.info("reason for %s replaced: %s (%r)", iid, why, reason)
-            reason = template_reason(cand, prefs, self.catalog)
+            reason = writer.reason(cand)
             source = "llm-order"  # the model chose the position; the reason is chatrec's
         return Pick(iid, cand.item.display_title, reason, round(cand.score, 4), source)

@@ -7,6 +7,7 @@ import logging
 import os
 import secrets
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,16 +27,23 @@ class AppState:
         self._recs: dict[tuple[str, str], Recommender] = {}
         self._lock = threading.Lock()
 
-    def rec(self, catalog: str, backend: str) -> Recommender:
+    def rec(self, catalog: str, backend: str,
+            progress: Callable[[str], None] | None = None) -> Recommender:
+        """The recommender of (catalog, backend), made and warmed (Recommender.warm) on first
+        use, so that a catalog or model chosen on the page answers its first message as fast as
+        the next ones (the switch itself takes the loading time). ``progress``: as warm's."""
         from chatrec.recommender import Recommender
 
         key = (catalog, backend)
         with self._lock:
             r = self._recs.get(key)
+            made = r is None
             if r is None:
                 r = Recommender(catalog=catalog, backend=backend, settings=self.settings)
                 self._recs[key] = r
-            return r
+        if made:  # outside the lock: other catalogs keep answering meanwhile
+            r.warm(progress)
+        return r
 
     def backends(self) -> list[str]:
         out = ["local"]

@@ -146,11 +146,13 @@ def should_extract(backend: LLMBackend | None, mode: str = "auto") -> bool:
 
 def refine(det: Understanding, backend: LLMBackend, text: str, prefs: Preferences, catalog: Catalog,
            prompts: Mapping[str, Prompt] | None = None, *, titles: TitleIndex | None = None,
-           turn: int = 0) -> Understanding:
-    """``merge(det, extract(...))``, skipping intents the extractor can't help with."""
+           turn: int = 0, gen: Generation = GENERATION) -> Understanding:
+    """``merge(det, extract(...))``, skipping intents the extractor can't help with. ``gen``
+    may carry the turn's deadline (a busy or late model: the deterministic result alone)."""
     if det.intent in SKIP_INTENTS:
         return det
-    return merge(det, extract(backend, text, prefs, catalog, prompts, titles=titles, turn=turn))
+    return merge(det, extract(backend, text, prefs, catalog, prompts, titles=titles, turn=turn,
+                              gen=gen))
 
 
 # --- checking against the catalog ---------------------------------------------------------

@@ -105,7 +105,10 @@ def _raw() -> dict[str, Any]:
                          "p95_s": 4.0, "model_turns": 40, "busy_turns": 50,
                          "late_turns": 10, "history_problems": [],
                          "error_samples": []}},
-        "turn": {"turns": turns, "rank_s": [0.04, 0.05],
+        "turn": {"turns": turns, "default_asks_model": False,
+                 "default_turns": [{"turn_s": s, "first_text_s": s / 2, "model_order": False}
+                                   for s in (0.05, 0.07, 0.2)], "default_peak_rss_mb": 700.0,
+                 "rank_s": [0.04, 0.05],
                  "chroma_s": [0.01, 0.01], "chatrec_peak_rss_mb": 800.0,
                  "bare_peak_rss_mb": 950.0, "llm_calls_per_turn": [1, 1, 1], "backend": "x"},
         "import": {"rows": 10000, "repeat": 3, "items_per_s": 900.0, "encode_items_per_s": 1000.0,
@@ -115,11 +118,15 @@ def _raw() -> dict[str, Any]:
 
 def test_figures_from_raw_results() -> None:
     by_name = {f.name: f for f in figures(_raw())}
-    assert by_name["warm turn p50 (Session.stream)"].value == pytest.approx(0.85)
-    assert by_name["chatrec turn / bare llama.cpp call (medians, interleaved)"].value == \
-        pytest.approx(0.85 / 0.9)
+    assert by_name["warm turn p50, as configured (the model is not asked)"].value == 0.07
+    assert by_name["first text p50, as configured"].value == 0.035
+    assert by_name["peak RSS, turn process, as configured"].value == 700.0
+    assert by_name["warm turn p50, the model asked every turn (CHATREC_LLM_ORDER=on)"].value == \
+        pytest.approx(0.85)
+    assert by_name["chatrec turn (model asked) / bare llama.cpp call (medians, interleaved)"
+                   ].value == pytest.approx(0.85 / 0.9)
     assert by_name["the same ratio on the turns the model answered in time"].value == 1.0
-    assert by_name["warm turns whose picks use the model's order"].value == 3
+    assert by_name["turns whose picks use the model's order (model asked)"].value == 3
     assert by_name["rank(50) / bare Chroma query"].value == pytest.approx(4.5)
     assert by_name["import / bare encode (items/s)"].value == pytest.approx(0.9)
     assert by_name["loadtest 20 users: p95"].target == Target("<=", 5)
@@ -129,6 +136,18 @@ def test_figures_from_raw_results() -> None:
                    "index build, movies"):
         assert phrase in every
     assert all(f.verdict() == "met" for f in by_name.values() if f.target is not None)
+
+
+def test_a_default_that_asks_the_model_is_measured_once() -> None:
+    """With a model that is asked by default (a large GGUF), the configured turns are the
+    model-asked ones."""
+    raw = _raw()
+    for key in ("default_turns", "default_peak_rss_mb"):
+        del raw["turn"][key]
+    raw["turn"]["default_asks_model"] = True
+    by_name = {f.name: f for f in figures(raw)}
+    assert by_name["warm turn p50, as configured"].value == pytest.approx(0.85)
+    assert by_name["peak RSS, turn process, as configured"].value == 800.0
 
 
 def test_sections_that_did_not_run_leave_no_rows() -> None:

@@ -17,7 +17,7 @@ from chatrec.settings import Settings
 
 MSGS = [Message("user", "Something with space")]
 BOTH = Capabilities(writes_reasons=True, extracts_preferences=True)
-NEITHER = Capabilities(writes_reasons=False, extracts_preferences=False)
+NEITHER = Capabilities(writes_reasons=False, extracts_preferences=False, orders_candidates=False)
 
 
 def _gguf(path: Path, size: int) -> Path:
@@ -32,7 +32,7 @@ def _gguf(path: Path, size: int) -> Path:
 def test_local_capabilities_follow_the_model_file_size(tmp_path: Path) -> None:
     small = _gguf(tmp_path / "small.gguf", 4096)
     large = _gguf(tmp_path / "large.gguf", LARGE_MODEL_BYTES)
-    assert model_capabilities(small) == NEITHER  # the default 135M model only orders
+    assert model_capabilities(small) == NEITHER  # the default 135M model: its order is the code's
     assert model_capabilities(large) == BOTH
     assert model_capabilities(tmp_path / "gone.gguf") == NEITHER
     try:

@@ -320,7 +320,8 @@ def test_a_local_model_is_not_loaded_by_building(tmp_path: Path) -> None:
     try:
         llm = build_backend(settings)
         assert llm is not None and llm.name == "local:tiny"
-        assert llm.capabilities == Capabilities(writes_reasons=False, extracts_preferences=False)
+        assert llm.capabilities == Capabilities(writes_reasons=False, extracts_preferences=False,
+                                                orders_candidates=False)
         local = create_backend(str(model), settings)  # the same, cached, backend
         assert isinstance(local, LocalLlamaBackend) and not local.loaded
         assert llm.is_local is False  # the OpenAI fallback would leave the machine

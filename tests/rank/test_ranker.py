@@ -187,7 +187,23 @@ def test_with_no_backend_available_the_code_ranks_alone(ranker: Ranker, prefs: P
     picks, out = rank(ranker, prefs, cands, FallbackBackend(Deferred("openai", missing)))
     assert [p.item_id for p in picks] == IDS[:4] and {p.source for p in picks} == {"code"}
     assert not out.llm_used and out.backend is None and out.error is None
-    assert out.notes == ["(The language model is unavailable: set OPENAI_API_KEY. "
+    assert out.notes == ["(The language model openai is unavailable: set OPENAI_API_KEY. "
+                         "Ranking without it.)"]
+
+
+def test_a_missing_model_is_named_when_its_fallback_is_not_asked(
+        ranker: Ranker, prefs: Preferences, cands: list[Candidate]) -> None:
+    """openai cannot be created and its fallback (a small local model) is not asked for an
+    order: the code ranks, and the user still learns that the model they chose is missing."""
+    def missing() -> LLMBackend:
+        raise BackendUnavailable("set OPENAI_API_KEY")
+
+    small = named("local:small", FakeLLM(capabilities=Capabilities(
+        writes_reasons=False, orders_candidates=False)))
+    picks, out = rank(ranker, prefs, cands, FallbackBackend(Deferred("openai", missing), small))
+    assert [p.item_id for p in picks] == IDS[:4] and small.calls == []
+    assert not out.llm_used
+    assert out.notes == ["(The language model openai is unavailable: set OPENAI_API_KEY. "
                          "Ranking without it.)"]
 
 
@@ -372,3 +388,28 @@ def test_with_reasons_the_model_still_sees_the_ids(ranker: Ranker, prefs: Prefer
     system, user = ranker.messages(prefs, "space", cands[:6], 4, reasons=True)
     assert f"id={IDS[0]} | The Matrix (1999)" in user.content
     assert '"reason"' in system.content and "{" not in user.content
+
+
+@pytest.mark.parametrize(("order", "orders_well", "called"), [
+    ("auto", True, True), ("auto", False, False), ("on", False, True), ("off", True, False)])
+def test_a_model_whose_order_adds_nothing_is_not_called(
+        catalog: Catalog, prefs: Preferences, cands: list[Candidate], order: str,
+        orders_well: bool, called: bool) -> None:
+    """A backend that does not write reasons is asked for an order only when its order can beat
+    the code's (Capabilities.orders_candidates, settings.llm_order); otherwise the turn makes no
+    call and the code's ranking answers, with no note."""
+    llm = FakeLLM(capabilities=Capabilities(writes_reasons=False, orders_candidates=orders_well))
+    ranker = Ranker(catalog, load_prompts(Settings().prompts_dir), llm_order=order)
+    picks, out = rank(ranker, prefs, cands, llm)
+    assert ranker.asks(llm) is called and ranker.asks(None) is False
+    assert (len(llm.calls) == 1) is called and out.llm_used is called
+    if not called:
+        assert [p.item_id for p in picks] == IDS[:len(picks)] and len(picks) == 4
+        assert {p.source for p in picks} == {"code"} and out.notes == []
+
+
+def test_llm_order_is_checked(catalog: Catalog) -> None:
+    with pytest.raises(ConfigError, match="CHATREC_LLM_ORDER"):
+        Ranker(catalog, {}, llm_order="sometimes")
+    with pytest.raises(ConfigError, match="CHATREC_LLM_ORDER"):
+        Settings(llm_order="never").validate()
