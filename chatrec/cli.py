@@ -1,4 +1,4 @@
-"""The command line: ``python -m chatrec chat|index|serve|check|sessions|catalog``."""
+"""The command line: ``python -m chatrec chat|index|serve|check|sessions|catalog|user``."""
 
 from __future__ import annotations
 
@@ -36,7 +36,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
     print("Loading…", file=sys.stderr)
     rec = Recommender(catalog=args.catalog, backend=args.backend)
-    s = rec.session(args.session)
+    rec.warm(lambda step: print(f"  {step}…", file=sys.stderr, flush=True))  # first reply fast
+    s = rec.session(args.session, user=args.user)
     where = "local only: nothing leaves this machine" if args.backend == "local" else args.backend
     print(f"chatrec · {rec.catalog.manifest.title} · {where}\nsession {s.session_id}\n{HELP_CHAT}\n")
     if args.session:
@@ -62,7 +63,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
                 print(s.session_id)
                 continue
             if cmd == "new":
-                s = rec.session()
+                s = rec.session(user=args.user)
                 print(f"new session {s.session_id}")
                 continue
             if cmd == "forget":
@@ -161,6 +162,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     c.add_argument("--catalog", default="movies")
     c.add_argument("--backend", default="local", help="local | openai[:model] | fake | path.gguf")
     c.add_argument("--session", help="resume this session id")
+    c.add_argument("--user", help="your name or key: the conversation starts from your profile "
+                   "(likes, dislikes, seen, imported history) and updates it")
     c.set_defaults(func=cmd_chat)
     i = sub.add_parser("index", help="build the vector index of catalogs (all by default)")
     i.add_argument("catalogs", nargs="*")
@@ -179,4 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from chatrec.importer.cli import add_catalog_parser, run
 
     add_catalog_parser(sub)  # catalog add|update|list|info|remove (docs/own-catalog.md)
+    from chatrec.users.cli import add_user_parser
+
+    add_user_parser(sub)  # user import|show|export|forget
     return run(p.parse_args(argv))

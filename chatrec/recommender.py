@@ -36,6 +36,8 @@ from chatrec.settings import Settings
 from chatrec.store import SessionStore, open_store
 from chatrec.turn import History, TurnPipeline
 from chatrec.understand import Understander
+from chatrec.understand.meaning import meaning_matcher
+from chatrec.users import User, UserLink, check_user_id, start_from
 
 _KEEP = object()  # "not given" for override()
 log = logging.getLogger(__name__)
@@ -69,9 +71,11 @@ class Recommender:
         self.llm: LLMBackend | None = build_backend(self.settings, primary=llm)
         self.pipeline = TurnPipeline(
             catalog=self.catalog, settings=self.settings,
-            understander=Understander(self.catalog),
+            understander=Understander(self.catalog, meaning_matcher(
+                self.catalog, self.embedder, Path(self.settings.data_dir) / "cache")),
             generator=generator or self.make_generator(),
             ranker=Ranker(self.catalog, prompts, llm_reasons=self.settings.llm_reasons,
+                          llm_order=self.settings.llm_order,
                           deadline_s=self.settings.llm_deadline_s),
             answers=Answerer(self.catalog, self.collab),
             prompts=prompts, llm=self.llm)
@@ -108,14 +112,16 @@ class Recommender:
     @contextlib.contextmanager
     def override(self, *, generator: CandidateGenerator | None = None,
                  collab: CollaborativeModel | object | None = _KEEP,
-                 llm: LLMBackend | object | None = _KEEP) -> Iterator[Recommender]:
+                 llm: LLMBackend | object | None = _KEEP,
+                 ranker: Ranker | None = None) -> Iterator[Recommender]:
         """Swap parts for the duration of a ``with`` block, for every session of this
         recommender (evaluations, tests); not meant to run beside live traffic.
 
         ``collab``: a collaborative model for candidates and predicted fit (the generator is
-        rebuilt with it unless ``generator`` is given too)."""
+        rebuilt with it unless ``generator`` is given too); ``ranker``: e.g. one that asks the
+        model for an order every turn (``llm_order="on"``)."""
         p = self.pipeline
-        saved = (p.generator, p.answers, p.llm, self.collab, self.llm)
+        saved = (p.generator, p.answers, p.llm, self.collab, self.llm, p.ranker)
         try:
             if collab is not _KEEP:
                 self.collab = collab  # type: ignore[assignment]
@@ -125,18 +131,30 @@ class Recommender:
                 p.generator = generator
             if llm is not _KEEP:
                 self.llm = p.llm = llm  # type: ignore[assignment]
+            if ranker is not None:
+                p.ranker = ranker
             yield self
         finally:
-            p.generator, p.answers, p.llm, self.collab, self.llm = saved
+            p.generator, p.answers, p.llm, self.collab, self.llm, p.ranker = saved
 
     # --- sessions -------------------------------------------------------------------
-    def session(self, session_id: str | None = None) -> Session:
-        """A new session, or the stored one with this id (resumed where it left off)."""
+    def user(self, user_id: str) -> User:
+        """The user with this id (a name or a generated key; made on first use): a profile
+        carried into every conversation of theirs, history import, export and forget."""
+        return User(self, check_user_id(user_id))
+
+    def session(self, session_id: str | None = None, *, user: str | None = None) -> Session:
+        """A new session, or the stored one with this id (resumed where it left off).
+
+        ``user``: the conversation is that user's: a new one starts from their profile, a
+        resumed one gains what they learned since, and its feedback updates them."""
+        link = UserLink(self.store, check_user_id(user), self.catalog.name) if user else None
         if session_id is None:
             sid = secrets.token_urlsafe(24)  # 192 bits
-            prefs = Preferences()
-            self.store.create(sid, self.catalog.name, {"prefs": prefs.to_dict(), "turn": 0})
-            return Session(self.pipeline, self.store, self._locks, sid, prefs, [], 0)
+            prefs = start_from(link.profile()) if link is not None else Preferences()
+            s = Session(self.pipeline, self.store, self._locks, sid, prefs, [], 0, link)
+            self.store.create(sid, self.catalog.name, s.state(), user_id=user)
+            return s
         rec = self.store.load(session_id)
         if rec is None:
             raise SessionError(f"no session with id {session_id!r} (it may have been made with "
@@ -144,21 +162,30 @@ class Recommender:
         if rec.catalog != self.catalog.name:
             raise SessionError(f"session {session_id!r} belongs to the {rec.catalog!r} catalog; "
                                f"open it with Recommender(catalog={rec.catalog!r})")
+        owner = rec.state.get("user_id")
+        if user and owner != user:
+            raise SessionError(f"session {session_id!r} is not one of user {user!r}'s; start "
+                               "a new one (no session id)")
+        if owner and link is None:
+            link = UserLink(self.store, str(owner), self.catalog.name)
         prefs = Preferences.from_dict(rec.state.get("prefs", {}))
-        return Session(self.pipeline, self.store, self._locks, session_id, prefs, rec.turns,
-                       int(rec.state.get("turn", 0)))
+        s = Session(self.pipeline, self.store, self._locks, session_id, prefs, rec.turns,
+                    int(rec.state.get("turn", 0)), link)
+        s.refresh_from_user()
+        return s
 
     def warm(self, progress: Callable[[str], None] | None = None) -> tuple[str, ...]:
         """Load now what the first turn would load, so that the first reply costs what a later
         one does: the embedder (its model and first run), the index (Chroma's first query), the
-        candidate generator's tables, the language model, then one rehearsal turn (nothing
-        stored) for whatever else a turn computes on first use. ``progress`` is told each
-        step's name before it runs. Returns the steps done (also kept in ``warmed``); a backend
-        that cannot work is left out, and the turns report it."""
+        candidate generator's tables, the language model (when a turn calls it: see
+        ``TurnPipeline.uses_llm``), then one rehearsal turn (nothing stored) for whatever else a
+        turn computes on first use. ``progress`` is told each step's name before it runs.
+        Returns the steps done (also kept in ``warmed``); a backend that cannot work is left
+        out, and the turns report it."""
         steps: list[tuple[str, Callable[[], None]]] = [
             ("embedder", self.embedder.warm), ("index", self.index.warm),
             ("candidates", self.generator.warm)]
-        if self.llm is not None:
+        if self.llm is not None and self.pipeline.uses_llm():
             steps.append(("model", self.llm.warm))
         steps.append(("first turn", self._rehearse))
         ready: list[str] = []

@@ -15,11 +15,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from chatrec.profile import Preferences
-from chatrec.rank.ranker import RankOutcome
+from chatrec.rank.ranker import REASONS_DEADLINE_S, RankOutcome
 from chatrec.retrieve.conversations import talk_text
 from chatrec.retrieve.filters import violations
+from chatrec.retrieve.requested import shortfall_note
 from chatrec.types import Done, Event, Pick, PickEvent, Reply, TextChunk
 from chatrec.understand import apply
+from chatrec.understand.intent import question_of
+from chatrec.understand.llm_extract import GENERATION as EXTRACT_GEN
 from chatrec.understand.llm_extract import refine, should_extract
 
 if TYPE_CHECKING:
@@ -63,6 +66,11 @@ class TurnPipeline:
     prompts: dict[str, Prompt]
     llm: LLMBackend | None  # None: the code ranks and words every reason alone
 
+    def uses_llm(self) -> bool:
+        """Whether a turn may call the backend (to rank, or to extract preferences)."""
+        return self.llm is not None and (self.ranker.asks(self.llm) or should_extract(
+            self.llm, self.settings.llm_extract))
+
     # --- understand ---------------------------------------------------------------------
     def understand(self, text: str, prefs: Preferences, turn: int) -> Understanding:
         """The deterministic reading of ``text``; with a backend that can extract preferences
@@ -70,8 +78,10 @@ class TurnPipeline:
         u = self.understander.parse(text, prefs, turn)
         if self.llm is None or not should_extract(self.llm, self.settings.llm_extract):
             return u
+        seconds = self.settings.llm_deadline_s
+        gen = EXTRACT_GEN.within(REASONS_DEADLINE_S if seconds is None else seconds)
         return refine(u, self.llm, text, prefs, self.catalog, self.prompts,
-                      titles=self.understander.titles, turn=turn)
+                      titles=self.understander.titles, turn=turn, gen=gen)
 
     # --- the turn -----------------------------------------------------------------------
     def run(self, msg: str, prefs: Preferences, turn: int, history: History) -> Iterator[Event]:
@@ -85,14 +95,14 @@ class TurnPipeline:
         kind: Any = "recommend"
         meta: dict[str, Any] = {}
         backend_name = "chatrec"
-        if u.intent in ("item_question", "why") and (u.question_item or prefs.last_picks):
+        last = history.last_reply
+        answer = self.answers.respond(u, question_of(msg), prefs, topic=last.meta.get("about")
+                                      if last is not None and last.kind == "answer" else None)
+        if answer is not None:  # a question about one item, or why it was picked
             kind = "answer"
-            answer = (self.answers.why(history.last_reply, u.question_item, prefs)
-                      if u.intent == "why" else None)
-            answer = answer or self.answers.about(
-                u.question_item or (prefs.last_picks[0] if prefs.last_picks else None), prefs)
-            chunks.append(answer)
-            yield TextChunk(answer)
+            meta["about"] = answer.item_id
+            chunks.append(answer.text)
+            yield TextChunk(answer.text)
         elif self._needs_clarifying(u, prefs):
             kind = "clarify"
             q = self._clarifying_question(u, notes)
@@ -143,6 +153,9 @@ class TurnPipeline:
                 text = " ".join(notes) + "\n\n" + text
             yield TextChunk(text)
             return
+        short = shortfall_note(cands, prefs, self.catalog, n)  # "I have only 2 westerns ..."
+        if short:
+            notes.append(short)
         backend = self.llm
         meta["answered_by"] = backend.name if backend is not None else "chatrec (no LLM)"
         lead = (" ".join(notes) + "\n\n") if notes else ""
@@ -165,8 +178,13 @@ class TurnPipeline:
             yield PickEvent(pick)
             yield TextChunk(f"{len(shown)}. {pick.title}: {pick.reason}\n")
         meta.update(self.ranker.diagnostics(outcome))
-        meta["answered_by"] = (outcome.backend or meta["answered_by"]) if outcome.llm_used \
-            else "chatrec (no LLM)"
+        if outcome.llm_used:
+            meta["answered_by"] = outcome.backend or meta["answered_by"]
+        elif backend is not None and not self.ranker.asks(backend):
+            # its order would be the code's (Capabilities.orders_candidates; CHATREC_LLM_ORDER)
+            meta["answered_by"] = f"chatrec ({backend.name} not asked)"
+        else:
+            meta["answered_by"] = "chatrec (no LLM)"
         if outcome.notes:
             notes.extend(outcome.notes)
             yield TextChunk("\n" + " ".join(outcome.notes))

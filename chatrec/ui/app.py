@@ -15,6 +15,7 @@ from chatrec.settings import Settings
 from chatrec.ui.html import CSS
 from chatrec.ui.page import build
 from chatrec.ui.state import AppState
+from chatrec.ui.users_api import add_user_routes
 
 
 class ChatIn(BaseModel):
@@ -22,6 +23,7 @@ class ChatIn(BaseModel):
 
     message: str
     session_id: str | None = None
+    user_id: str | None = None  # the conversation is this user's (chatrec.users)
     catalog: str | None = None
     backend: str | None = None
 
@@ -29,8 +31,10 @@ class ChatIn(BaseModel):
 def create_app(settings: Settings | None = None) -> Any:
     """A FastAPI app serving the page at ``/`` and a small JSON API:
 
-    ``GET /healthz``; ``POST /api/chat`` ``{"message", "session_id"?, "catalog"?, "backend"?}``
-    -> ``{"session_id", "reply", "profile"}``; ``GET /api/sessions/{id}`` -> the history.
+    ``GET /healthz``; ``POST /api/chat`` ``{"message", "session_id"?, "user_id"?, "catalog"?,
+    "backend"?}`` -> ``{"session_id", "reply", "profile"}`` (with ``user_id`` a new session
+    starts from that user's profile and updates it); ``GET /api/sessions/{id}`` -> the
+    history; the user routes of :mod:`chatrec.ui.users_api`.
     """
     import gradio as gr
     from fastapi import FastAPI, HTTPException
@@ -52,7 +56,7 @@ def create_app(settings: Settings | None = None) -> Any:
     def chat(body: ChatIn) -> dict[str, Any]:
         try:
             rec = state.rec(body.catalog or settings.catalog, body.backend or settings.backend)
-            s = rec.session(body.session_id) if body.session_id else rec.session()
+            s = rec.session(body.session_id or None, user=body.user_id or None)
             reply = s.send(body.message)
         except InputError as e:
             raise HTTPException(status_code=400, detail=str(e)) from None
@@ -71,6 +75,7 @@ def create_app(settings: Settings | None = None) -> Any:
         return {"session_id": s.session_id, "profile": s.describe_preferences(),
                 "turns": [{"role": t.role, "text": t.text, "reply": t.reply} for t in s.history]}
 
+    add_user_routes(api, state, settings)
     demo = build(settings, state)
     demo.queue(default_concurrency_limit=8)
     theme = gr.themes.Soft(font=["system-ui", "sans-serif"], font_mono=["monospace"])
@@ -83,8 +88,7 @@ def warm(state: AppState, progress: Callable[[str], None] | None = None) -> None
     ``progress`` each step's name."""
     if progress is not None:
         progress(f"{state.settings.catalog} catalog")
-    rec = state.rec(state.settings.catalog, state.settings.backend)
-    rec.warm(progress)
+    state.rec(state.settings.catalog, state.settings.backend, progress)
 
 
 def announce(server: Any, url: str, detail: str) -> None:

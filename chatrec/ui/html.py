@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any
 
+from chatrec.profile import latest_labels
 from chatrec.types import Pick
 
 if TYPE_CHECKING:
@@ -75,20 +76,24 @@ def history_messages(session: Any) -> list[dict[str, str]]:
     return msgs
 
 
+ENTRIES_PER_KIND = 30  # an imported history offers its latest items to edit, not thousands
+
+
 def profile_entries(prefs: Any) -> list[tuple[str, str]]:
-    """(label, key) for every belief in the profile; the key says how to remove or flip it."""
+    """(label, key) for every belief in the profile (the latest ``ENTRIES_PER_KIND`` liked,
+    disliked and seen items); the key says how to remove or flip it."""
     out: list[tuple[str, str]] = []
     for k, f in prefs.liked_attrs.items():
         out.append((f"like: {f.label or k}", f"like_attr:{k}"))
-    for k, f in prefs.liked_items.items():
+    for k, f in list(prefs.liked_items.items())[-ENTRIES_PER_KIND:]:
         out.append((f"liked: {f.label or k}", f"like_item:{k}"))
     for k, f in prefs.disliked_attrs.items():
         out.append((f"not: {f.label or k}", f"dislike_attr:{k}"))
-    for k, f in prefs.disliked_items.items():
+    for k, f in list(prefs.disliked_items.items())[-ENTRIES_PER_KIND:]:
         out.append((f"not: {f.label or k}", f"dislike_item:{k}"))
     for c in prefs.constraints.values():
         out.append((f"limit: {c.describe()}", f"constraint:{c.field}"))
-    for k, f in prefs.seen_items.items():
+    for k, f in list(prefs.seen_items.items())[-ENTRIES_PER_KIND:]:
         out.append((f"seen: {f.label or k}", f"seen:{k}"))
     return out
 
@@ -96,11 +101,11 @@ def profile_entries(prefs: Any) -> list[tuple[str, str]]:
 def profile_html(prefs: Any) -> str:
     """What chatrec believes, in plain words, as escaped HTML."""
     groups = [("You like", [f.label or k for k, f in prefs.liked_attrs.items()]
-               + [f.label or k for k, f in prefs.liked_items.items()]),
+               + latest_labels([f.label or k for k, f in prefs.liked_items.items()])),
               ("Not for you", [f.label or k for k, f in prefs.disliked_attrs.items()]
-               + [f.label or k for k, f in prefs.disliked_items.items()]),
+               + latest_labels([f.label or k for k, f in prefs.disliked_items.items()])),
               ("Limits", [c.describe() for c in prefs.constraints.values()]),
-              ("Already seen", [f.label or k for k, f in prefs.seen_items.items()]),
+              ("Already seen", latest_labels([f.label or k for k, f in prefs.seen_items.items()])),
               ("Leaning", [f"lesser-known picks ({prefs.novelty:.0%})"]
                if getattr(prefs, "novelty", 0) > 0 else [])]
     rows = [f"<li><b>{name}:</b> {html.escape(', '.join(vals))}</li>" for name, vals in groups if vals]

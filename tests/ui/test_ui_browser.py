@@ -193,7 +193,8 @@ def test_chat_streams_cards_dislike_updates_profile_and_next_reply_then_reload(
             " && document.querySelector('#chat').innerText.includes('Here are'); }",
             timeout=TURN_MS)
         p.wait_status("answered by", timeout=TURN_MS)
-        assert "answered by local" in p.status()
+        # the default SmolLM2-135M is not asked (its order is the code's): the page says so
+        assert "answered by chatrec (local:" in p.status()
         assert " s" in p.status()  # how long it took
         ids = p.card_ids()
         assert 3 <= len(ids) <= 6, ids
@@ -229,6 +230,45 @@ def test_chat_streams_cards_dislike_updates_profile_and_next_reply_then_reload(
         assert p.external_requests() == [], p.external_requests()
     finally:
         p.close()
+
+
+def test_a_fresh_app_keeps_one_conversation_from_the_first_message(
+        browser: Any, shared_data_dir: Path, tmp_path: Path) -> None:
+    """A freshly started app, a new tab, a message typed as soon as the box takes input, then a
+    second one: both turns are in the profile and in one stored session (the first message once
+    went to a session of its own, the page then showed another made at the same page load)."""
+    from chatrec.store import SQLStore
+
+    (tmp_path / "data").mkdir()
+    fresh = App(tmp_path / "data", shared_data_dir / "index")
+    p = Page(browser, fresh)
+    try:
+        page = p.page
+        page.goto(fresh.url + "/")
+        # fill waits until the box is editable: it is not before the page opened its session
+        page.fill("#msg textarea", "I loved Interstellar")
+        page.press("#msg textarea", "Enter")
+        p.wait_status("answered by", timeout=TURN_MS)
+        p.send("no horror please")
+        profile = page.locator("#profile").inner_text()
+        assert "Interstellar" in profile and "horror" in profile, profile
+        store = SQLStore.sqlite(fresh.data / "sessions.sqlite3")
+        try:
+            sessions = store.list_sessions()
+            assert len(sessions) == 1, sessions  # one tab, one conversation, nothing per load
+            rec = store.load(sessions[0][0])
+            assert rec is not None
+            said = [t.text for t in rec.turns if t.role == "user"]
+            assert said == ["I loved Interstellar", "no horror please"]
+        finally:
+            store.close()
+        page.reload()
+        p.wait_status("Welcome back")
+        chat = page.locator("#chat").inner_text()
+        assert "I loved Interstellar" in chat and "no horror please" in chat
+    finally:
+        p.close()
+        stop_app(fresh.proc)
 
 
 def test_profile_panel_add_flip_remove(browser: Any, app: App) -> None:
@@ -309,5 +349,44 @@ def test_switch_to_the_games_catalog(browser: Any, app: App) -> None:
         p.wait_status("Welcome back")
         assert page.locator("#catalog input[value='games']").is_checked()
         assert p.external_requests() == []
+    finally:
+        p.close()
+
+
+def test_remember_me_imports_a_history_file_and_the_profile_fills(
+        browser: Any, app: App, tmp_path: Path) -> None:
+    history = tmp_path / "ratings.csv"
+    history.write_text("Date,Name,Year,Letterboxd URI,Rating\n"
+                       "2024-01-01,Alien,1979,https://boxd.it/a,5\n"
+                       "2024-01-02,Heat,1995,https://boxd.it/b,4.5\n"
+                       "2024-01-03,Titanic,1997,https://boxd.it/c,1\n")
+    p = Page(browser, app)
+    try:
+        page = p.open()
+        page.fill("#user-name input, #user-name textarea", "browser-ana")
+        page.click("#remember")
+        p.wait_status("Remembered as browser-ana")
+        page.locator("#history-upload").locator("xpath=..").locator(
+            "input[type=file]").set_input_files(str(history))
+        p.wait_status("imported 3 of 3 rows")
+        page.wait_for_function("() => { const t = document.querySelector('#profile').innerText;"
+                               " return t.includes('Alien (1979)') && t.includes('Heat (1995)')"
+                               " && t.includes('Not for you: Titanic (1997)'); }")
+        assert "3 linked" in page.locator("#user-note").inner_text()
+        # remembered in this browser: a reload starts from the same profile
+        page.reload()
+        p.wait_status("Welcome back")
+        assert "Alien (1979)" in page.locator("#profile").inner_text()
+        assert page.locator("#user-name input, #user-name textarea").first.input_value() == \
+            "browser-ana"
+        page.click("#export")
+        p.wait_status("your data")
+        link = page.locator("#export-file a[download='chatrec-my-data.json']")
+        link.wait_for(timeout=LOAD_MS)
+        data = page.request.get(str(link.get_attribute("href"))).json()
+        assert data["user_id"] == "browser-ana" and "movies" in data["profiles"]
+        page.click("#forget")
+        p.wait_status("Forgot browser-ana")
+        assert "Alien" not in page.locator("#profile").inner_text()
     finally:
         p.close()
