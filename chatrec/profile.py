@@ -79,6 +79,16 @@ class Constraint:
 DESCRIBED_ITEMS = 12  # a long history (an import) is described by its latest items
 
 
+def attr_labels(facts: dict[str, Fact]) -> list[str]:
+    """The labels of attribute facts, one per normal form: "relaxing" read as two catalog terms
+    (relaxing, casual) both labelled "relaxing" is said once."""
+    out: dict[str, str] = {}
+    for k, f in facts.items():
+        label = f.label or f.value or k
+        out.setdefault(normalize_term(label), label)
+    return list(out.values())
+
+
 def latest_labels(labels: list[str]) -> list[str]:
     """The latest ``DESCRIBED_ITEMS`` labels, then how many earlier ones there are (a long
     imported history stays readable)."""
@@ -167,11 +177,11 @@ class Preferences:
     def describe(self, catalog: Catalog | None = None) -> str:
         """The profile in plain words: ``You like: space, Interstellar. Not: horror. year 1990+``."""
         parts: list[str] = []
-        likes = [f.label or f.value for f in self.liked_attrs.values()]
+        likes = attr_labels(self.liked_attrs)
         likes += latest_labels([f.label or f.value for f in self.liked_items.values()])
         if likes:
             parts.append("You like: " + ", ".join(likes) + ".")
-        nots = [f.label or f.value for f in self.disliked_attrs.values()]
+        nots = attr_labels(self.disliked_attrs)
         nots += latest_labels([f.label or f.value for f in self.disliked_items.values()])
         if nots:
             parts.append("Not: " + ", ".join(nots) + ".")

@@ -89,6 +89,7 @@ class TurnPipeline:
         with ``Done``. On an error ``prefs`` may be half-changed: the caller restores it."""
         t0 = time.perf_counter()
         u = self.understand(msg, prefs, turn)
+        before = prefs.to_dict()
         notes = apply(u, prefs, turn)
         chunks: list[str] = []
         picks: list[Pick] = []
@@ -99,6 +100,9 @@ class TurnPipeline:
         answer = self.answers.respond(u, question_of(msg), prefs, topic=last.meta.get("about")
                                       if last is not None and last.kind == "answer" else None)
         if answer is not None:  # a question about one item, or why it was picked
+            if answer.item_id is None:  # a title not in the catalog: asking is not telling
+                vars(prefs).update(vars(Preferences.from_dict(before)))
+                notes = []
             kind = "answer"
             meta["about"] = answer.item_id
             chunks.append(answer.text)

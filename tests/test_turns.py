@@ -180,3 +180,16 @@ def test_rank_with_llm_rerank_orders_only_the_head(movies_rec) -> None:  # type:
     assert {p.source for p in got[:6]} <= {"llm", "llm-order"} and got[6].source == "code"
     with pytest.raises(InputError):
         s.rank(10, rerank=31)
+
+
+def test_a_question_about_an_unknown_title_changes_nothing(movies_rec) -> None:  # type: ignore[no-untyped-def]
+    """"Would I like <a title the catalog lacks>?" answers "did you mean" and leaves the profile
+    as it was (its words once became liked attributes: "harbor")."""
+    s = movies_rec.session()
+    s.send("I loved Interstellar")
+    before = s.preferences.describe()
+    reply = s.send("would I like The Copper Harbor?")
+    assert "I don't have The Copper Harbor in this catalog" in reply.text, reply.text
+    assert "did you mean" in reply.text
+    assert s.preferences.describe() == before
+    assert "harbor" not in s.describe_preferences().lower()

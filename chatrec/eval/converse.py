@@ -136,7 +136,9 @@ def run_conversation(rec: Recommender, conv: Conversation) -> Result:
             firsts.append(list(reply.picks))
             res.violations += ck.pick_violations(reply.picks, s.preferences, shown, cat)
             shown += [p.item_id for p in reply.picks]
-            res.specific += [ck.specific_fact(p.reason, cat.items[p.item_id], cat)
+            said_terms = [*s.preferences.liked_attrs,
+                          *(f.label for f in s.preferences.liked_attrs.values())]
+            res.specific += [ck.specific_fact(p.reason, cat.items[p.item_id], cat, said_terms)
                              for p in reply.picks]
             v = ck.variety(reply.picks, cat)
             if v is not None:

@@ -7,7 +7,8 @@ data (never against chatrec's wording):
   its data), opens with a verdict, and never pastes the index text;
 * :func:`says_unknown`: an unknown title is said to be missing;
 * :func:`specific_fact`: a reason cites an item-specific fact beyond genre and year (a
-  keyword/tag/feature, a creator, a rating with its count, words of its description);
+  keyword/tag/feature, a creator, a rating with its count, words of its description); echoing
+  the user's own terms or citing a list/platform tag (``META_TAG``) does not count;
 * :func:`shape` / :func:`variety`: a reason with the item's own words masked; distinct shapes
   in one reply over its picks.
 """
@@ -15,9 +16,11 @@ data (never against chatrec's wording):
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from chatrec.profile import Preferences
+from chatrec.rank.facts import META_TAG
 from chatrec.retrieve.filters import violations
 from chatrec.understand.lexicon import word_set
 from chatrec.vocab import normalize_term
@@ -175,15 +178,21 @@ def says_unknown(answer: str) -> bool:
     return bool(_UNKNOWN.search(answer))
 
 
-def specific_fact(reason: str, item: Item, catalog: Catalog) -> str:
+def specific_fact(reason: str, item: Item, catalog: Catalog, asked: Iterable[str] = ()) -> str:
     """The kind of item-specific fact ``reason`` cites ("" when none): ``tag``, ``creator``,
-    ``rating`` (a rating with its count), ``description``."""
+    ``rating`` (a rating with its count), ``description``. What the card shows (genres, year)
+    is none, nor is echoing what the user asked for (``asked``: their terms), nor a tag about a
+    list or the platform (``META_TAG``: "in netflix queue", "NSFW", "Gamepad"); and a reason
+    that cites such a tag is a tag dump, not a fact."""
     low = _text(reason)
     if any(_has_phrase(low, c) for c in creators(item)):
         return "creator"
     if _RATING.search(reason):
         return "rating"
-    if any(_has_phrase(low, f) for f in item_facts(item, catalog)):
+    echo = {normalize_term(a) for a in asked}
+    cited = [f for f in item_facts(item, catalog) if _has_phrase(low, f)]
+    if cited and not any(META_TAG.search(f) for f in cited) and \
+            any(normalize_term(f) not in echo for f in cited):
         return "tag"
     if quotes_description(reason, item, catalog):
         return "description"

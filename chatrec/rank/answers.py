@@ -155,9 +155,11 @@ class Answerer:
         attrs = self.catalog.attributes(item)
         pro: list[str] = []
         con: list[str] = []
-        asked = [prefs.liked_attrs[t].label or t for t in prefs.liked_attrs if t in attrs]
+        asked = list(dict.fromkeys(self._said(item, t, prefs.liked_attrs[t].label or t)
+                                   for t in prefs.liked_attrs if t in attrs))
         if asked:
-            pro.append(f"it has the {_join(asked[:3])} you like")
+            pro.append(f"it is {_join([a.lower() if not a.isupper() else a for a in asked[:3]])}"
+                       ", as you asked")
         liked = [self.catalog.items[i] for i in prefs.liked_items
                  if i in self.catalog.items and i != item.id]
         mine = set(self.facts.creators(item))
@@ -188,6 +190,12 @@ class Answerer:
             if review:
                 (pro if "positive" in review.lower() else con).append(f"it has {review}")
         return pro, con
+
+    def _said(self, item: Item, term: str, label: str) -> str:
+        """The user's word for ``term`` in the catalog's spelling ("co op" -> "Co-op"), or as
+        they said it when the item has it in other words ("farming game" for "Agriculture")."""
+        own = self.facts.spelling(item, term)
+        return own if own is not None and normalize_term(own) == normalize_term(label) else label
 
     def _fit(self, item: Item, prefs: Preferences, for_you: bool = False) -> list[str]:
         """The verdict for this user, its reasons, and the story: "Probably yes: ...";
@@ -257,14 +265,19 @@ class Answerer:
     def _why(self, item: Item, prefs: Preferences) -> list[str]:
         pro, con = self._for_and_against(item, prefs)
         picked = item.id in prefs.recommended
-        liked = [_no_year(f.label or f.value) for f in prefs.liked_items.values()][:2]
-        basis = f"you liked {_join(liked)}" if liked else (
-            "of what you asked for" if prefs.liked_attrs else "it's widely liked")
         if not picked:
             lines = self._fit(item, prefs)
             return [lines[0], f"(I haven't suggested {item.title} myself.)", *lines[1:]]
-        reasons = _name(_join(pro[:2]) or "it is close to what you told me you like", item.title)
-        first = f"Because {basis}: {reasons}."
+        # the item's own tie to this user first (shared themes, creator, the request), then a
+        # fact of its own when the ties are few
+        ties = [p for p in pro if not p.startswith("it is rated")]
+        if len(ties) < 2:
+            by = self.facts.creators(item)
+            if by and not any(p.startswith("it is by") for p in ties):
+                ties.append(f"it is by {_join(by)}")
+            ties += [p for p in pro if p.startswith("it is rated")]
+        reasons = _name(_join(ties[:2]) or "it is close to what you told me you like", item.title)
+        first = f"Because {reasons}."
         if con:
             first += f" On the other hand, {con[0]}."
         fit = self.predict_fit(item.id, prefs)

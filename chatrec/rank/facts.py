@@ -46,7 +46,22 @@ _SENTENCE_END = re.compile(r"(?<=[a-z0-9\)\"'])[.!?](?=\s+[A-Z\"']|\s*$)")
 # where a long sentence may end early: before a new clause, never at an appositive's comma
 _CLAUSE = re.compile(r";\s|\s--\s|\s[—–]\s|,?\s(?:but|when|until|while|before|after|only to|"
                      r"and then|so that|unless|because)\s")
-_PRONOUN = re.compile(r"^(?:he|she|they|it|his|her|their|its|this|these|those)\b", re.I)
+_PRONOUN = re.compile(r"^(?:he|she|they|it|his|her|their|its|this|these|those|and|but|or|so|yet|"
+                      r"then|also)\b", re.I)
+# Tags that describe the user's list, the store or the platform, or only an opinion, rather than
+# the item: never cited as a fact ("in netflix queue", "dvd", "imdb top 250", "NSFW", "Moddable",
+# "Gamepad", "Steam Achievements", "Great Soundtrack", "masterpiece", "10/10").
+META_TAG = re.compile(
+    r"\b(?:netflix|queue|dvd|blu-?ray|vhs|tivo|imdb|criterion|owned|to (?:see|watch|buy)|"
+    r"want to|must see|seen|watched|recorded|my (?:list|favou?rites?)|favou?rites?|top \d+|"
+    r"\d+ ?/ ?\d+|nsfw|moddable|mods?|gamepad|controller|steam|workshop|achievements?|"
+    r"trading cards?|vr support|remote play|captions?|subtitles?|level editor|source sdk|"
+    r"includes|soundtrack|early access|software|utilities|game development|gamemaker|"
+    r"rpgmaker|benchmark|free to play|single-?player|multi-?player|massively multiplayer|"
+    r"cross-platform|split screen|in-app purchases|stats|leaderboards|commentary|demo|dlc|"
+    r"bd-r|pg-13|nc-17)\b"
+    r"|^(?:great|good|best|awesome|amazing|addictive|classic|underrated|overrated|boring|bad|"
+    r"worst|beautiful|masterpiece|must|fun|cool|nice|r|pg|\d+)$", re.I)
 _SUBORDINATE = re.compile(r"^(?:when|while|after|as|if|although|though|because|since|before|once|"
                           r"in which|which|who|whose|where)\b", re.I)
 
@@ -258,13 +273,22 @@ class ItemFacts:
                 continue
             for v in item.values(f):
                 n = normalize_term(v)
-                if not n or n in skip or n in seen or len(n) < 3:
+                if not n or n in skip or n in seen or len(n) < 3 or META_TAG.search(v):
                     continue
                 seen.add(n)
                 out.append((vocab.get(n, 1) / self.n_items, v))
         # in a big catalog a term most items have says nothing about this one
         return [v for share, v in sorted(out, key=lambda x: x[0])
                 if share <= 0.12 or self.n_items < 50]
+
+    def spelling(self, item: Item, term: str) -> str | None:
+        """How the item's own data writes ``term`` (a normal form): "co op" -> "Co-op"."""
+        want = normalize_term(term)
+        for f in self.catalog.manifest.attribute_fields:
+            for v in item.values(f):
+                if normalize_term(v) == want:
+                    return v
+        return None
 
     def idf(self, term: str) -> float:
         return math.log(self.n_items / (1 + self.catalog.vocabulary().get(term, 0)))

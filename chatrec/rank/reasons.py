@@ -32,6 +32,11 @@ _FACTS: weakref.WeakKeyDictionary[Catalog, tuple[ItemFacts, Grounding]] = \
 # what ties an item to the user, best first; then what the item has of its own
 TIES = ("creator", "shared", "asked", "collab", "similar")
 OWNS = ("hook", "score", "terms", "review", "by")
+# how a tie to the request is said, in turn within a reply ({} is the term, in the catalog's
+# spelling); and how an item's own terms are introduced
+ASKED_SHAPES = ("{}, as you asked", "{}, just what you asked for", "{}, as requested")
+TERMS_LEADS = ("Known for", "Expect", "Think")
+_ADJECTIVE = re.compile(r"(?:ing|y|ful|ous|ic|al|ive|less|ish)$")
 
 
 def facts_of(catalog: Catalog) -> tuple[ItemFacts, Grounding]:
@@ -116,14 +121,16 @@ class ReasonWriter:
         self.shapes: set[tuple[str, str]] = set()
         self.leads: list[str] = []
         self.cited: set[str] = set()  # values already cited in this reply (normalised)
+        self.asked_n = 0  # "as you asked" ties so far (their wording varies)
 
     def reason(self, cand: Candidate) -> str:
         """A reason for ``cand``, unlike the others of this reply in shape."""
         item = cand.item
         ties = [c for c in self._ties(cand) if self._checked(item, c)]
+        # the genres and year the card shows are never a reason: only when nothing else is known
         owns = [c for c in self._owns(item, ties) if self._checked(item, c)] or \
-            [Clause("plain", self._plain(item).rstrip("."))]  # what it is, when nothing more
-        best: tuple[float, Clause | None, Clause | None] = (99.0, None, owns[0])
+            ([] if ties else [Clause("plain", self._plain(item).rstrip("."))])
+        best: tuple[float, Clause | None, Clause | None] = (99.0, None, owns[0] if owns else None)
         for ti, tie in enumerate([*ties, None]):
             for oi, own in enumerate([*owns, None]):
                 if tie is None and own is None:
@@ -139,8 +146,8 @@ class ReasonWriter:
         if tie is not None:
             self.leads.append(tie.kind)
         chosen = [c for c in (tie, own) if c is not None]
-        if tie is not None and own is not None and own.kind == "plain":
-            chosen = [own, tie]  # "Action, Sci-Fi from 2017. People who liked X rate it highly."
+        if tie is not None and tie.kind == "asked":
+            self.asked_n += 1
         for c in chosen:
             self.cited |= {normalize_term(v) for v in c.cites}
         return self._fit(chosen)
@@ -170,10 +177,7 @@ class ReasonWriter:
             out.append(Clause("shared", f"Like {_short(other.display_title)}: "
                                         f"{', '.join(shared)}", tuple(shared)))
         if cand.matched:
-            labels = [prefs.liked_attrs[t].label if t in prefs.liked_attrs else t
-                      for t in cand.matched[:2]]
-            out.append(Clause("asked", f"Has the {_join(labels)} you asked for",
-                              tuple(cand.matched[:2])))
+            out.append(self._asked(item, cand.matched[:2]))
         ref_item = cat.get(cand.because) if cand.because else None
         if ref_item is not None and cand.signals.get("collab", 0.0) > 0.05:
             out.append(Clause("collab", f"People who liked {_short(ref_item.display_title)} "
@@ -192,9 +196,11 @@ class ReasonWriter:
         if score is not None and score.count and score.share >= 0.7:
             out.append(Clause("score", f"Rated {score.words()}"))
         cited = self.cited | {normalize_term(v) for c in ties for v in c.cites}
-        terms = [t for t in self.facts.terms(item) if normalize_term(t) not in cited][:3]
+        terms = [t for t in self.facts.terms(item) if normalize_term(t) not in cited][:2]
         if terms:
-            out.append(Clause("terms", f"Known for {_join(terms)}", tuple(terms)))
+            lead = TERMS_LEADS[len(self.shapes) % len(TERMS_LEADS)]
+            out.append(Clause("terms", f"{lead} {_join([_lower(t) for t in terms])}",
+                              tuple(terms)))
         # a score without the count behind it, or a review label, says less: after the terms
         if review and "positive" in review.lower():
             out.append(Clause("review", review[0].upper() + review[1:],
@@ -205,6 +211,34 @@ class ReasonWriter:
         if creators and not any(c.kind == "creator" for c in ties):
             out.append(Clause("by", f"By {_join(creators)}", tuple(creators)))
         return out
+
+    def _asked(self, item: Item, terms: list[str]) -> Clause:
+        """What the user asked for, in the catalog's spelling: "A documentary movie, as you
+        asked", "Co-op, just what you asked for", "Relaxing farming game, as requested"."""
+        genre_like = {normalize_term(v) for f in self.facts.genre_like for v in item.values(f)}
+        words: list[str] = []
+        cites: list[str] = []
+        said = list(self.prefs.liked_attrs)  # in the order the user said them
+        terms = sorted(terms, key=lambda t: said.index(t) if t in said else len(said))
+        labels = {t: self.prefs.liked_attrs[t].label if t in said else t for t in terms}
+        terms = list({normalize_term(labels[t]): t for t in reversed(terms)}.values())[::-1]
+        for t in terms:
+            label = labels[t]
+            own = self.facts.spelling(item, t)
+            if own is not None and normalize_term(own) == normalize_term(label):
+                words.append(_lower(own))  # the catalog's spelling of the user's word
+                cites.append(own)
+            else:
+                words.append(label)  # the user's word for a term the item has in other words
+        if len(words) == 1 and normalize_term(terms[0]) in genre_like:
+            noun = self.catalog.manifest.noun
+            phrase = f"{'an' if words[0][:1] in 'aeiou' else 'a'} {words[0]} {noun}"
+        elif len(words) == 2 and " " not in words[0] and _ADJECTIVE.search(words[0]):
+            phrase = f"{words[0]} {words[1]}"  # "relaxing farming game"
+        else:
+            phrase = _join(words)
+        text = ASKED_SHAPES[self.asked_n % len(ASKED_SHAPES)].format(phrase)
+        return Clause("asked", text[:1].upper() + text[1:], tuple(cites))
 
     def _checked(self, item: Item, clause: Clause) -> bool:
         """Every value a clause cites must be in the item's own data."""
@@ -250,6 +284,11 @@ def profile_titles(prefs: Preferences, catalog: Catalog) -> list[str]:
         if it is not None:
             out += [it.display_title, it.title, _short(it.display_title)]
     return out
+
+
+def _lower(term: str) -> str:
+    """A term inside a sentence: "Tower Defense" -> "tower defense", "FPS" stays."""
+    return term if term.isupper() or any(c.isupper() for c in term[1:2]) else term.lower()
 
 
 def _short(label: str) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any
 
-from chatrec.profile import latest_labels
+from chatrec.profile import attr_labels, latest_labels
 from chatrec.types import Pick
 
 if TYPE_CHECKING:
@@ -100,9 +100,9 @@ def profile_entries(prefs: Any) -> list[tuple[str, str]]:
 
 def profile_html(prefs: Any) -> str:
     """What chatrec believes, in plain words, as escaped HTML."""
-    groups = [("You like", [f.label or k for k, f in prefs.liked_attrs.items()]
+    groups = [("You like", attr_labels(prefs.liked_attrs)
                + latest_labels([f.label or k for k, f in prefs.liked_items.items()])),
-              ("Not for you", [f.label or k for k, f in prefs.disliked_attrs.items()]
+              ("Not for you", attr_labels(prefs.disliked_attrs)
                + latest_labels([f.label or k for k, f in prefs.disliked_items.items()])),
               ("Limits", [c.describe() for c in prefs.constraints.values()]),
               ("Already seen", latest_labels([f.label or k for k, f in prefs.seen_items.items()])),

@@ -114,6 +114,14 @@ def test_specific_fact_beyond_genre_and_year(cat: Catalog, reason: str, kind: st
     assert ck.specific_fact(reason, cat.items["1"], cat) == kind
 
 
+def test_echoing_the_request_is_not_specific(cat: Catalog) -> None:
+    item = cat.items["1"]
+    assert ck.specific_fact("Desert, as you asked.", item, cat, asked=["desert"]) == ""
+    assert ck.specific_fact("Desert, as you asked. Think bounty hunter.", item, cat,
+                            asked=["desert"]) == "tag"
+    assert ck.specific_fact("Desert, as you asked.", item, cat) == "tag"
+
+
 def test_shape_masks_item_words_and_variety_counts_distinct_shapes(cat: Catalog) -> None:
     a = ck.shape("Has the desert you asked for: Dusty Trail, 104 min.", cat.items["1"], cat)
     b = ck.shape("Has the wedding you asked for: Laugh Riot, 95 min.", cat.items["2"], cat)
