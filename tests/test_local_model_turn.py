@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from chatrec.rank.reasons import item_facts, profile_titles
 from chatrec.retrieve.filters import violations
 
 pytestmark = pytest.mark.slow
@@ -66,8 +67,10 @@ def test_local_model_turn(local_rec, message: str, network_attempts) -> None:  #
         item = cat.items[p.item_id]
         assert p.reason.strip()
         assert p.source in ("llm", "llm-order", "code")
-        # the reason names at least one attribute the item really has
-        assert local_rec.ranker.grounding.grounded(p.reason, item), p.reason
+        # the reason names an attribute or a fact the item really has, and claims nothing else
+        ok, why = local_rec.ranker.grounding.check(
+            p.reason, item, profile_titles(s.preferences, cat), item_facts(item, cat))
+        assert ok, (p.reason, why)
     # after the turn, the picks are "recommended"; nothing else in the profile forbids them
     prefs = s.preferences
     for pid in ids:
