@@ -232,7 +232,9 @@ class ReasonWriter:
                 words.append(label)  # the user's word for a term the item has in other words
         if len(words) == 1 and normalize_term(terms[0]) in genre_like:
             noun = self.catalog.manifest.noun
-            phrase = f"{'an' if words[0][:1] in 'aeiou' else 'a'} {words[0]} {noun}"
+            # "a war film", not "a war film film"
+            named = words[0] if words[0].lower().endswith(noun.lower()) else f"{words[0]} {noun}"
+            phrase = f"{'an' if words[0][:1] in 'aeiou' else 'a'} {named}"
         elif len(words) == 2 and " " not in words[0] and _ADJECTIVE.search(words[0]):
             phrase = f"{words[0]} {words[1]}"  # "relaxing farming game"
         else:

@@ -19,9 +19,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.server]
 FIGURES = [
     "start: spawn app.py to /healthz ready",
     "cold start: ready to the first /api/chat reply",
-    "warm turn p50", "warm turn p95", "first text p50",
+    "warm turn p50, as configured", "warm turn p95, as configured",
+    "first text p50, as configured", "warm turn p50, the model asked every turn",
     "bare llama.cpp chat completion p50",
-    "chatrec turn / bare llama.cpp call",
+    "chatrec turn (model asked) / bare llama.cpp call",
     "rank(50) p50", "bare Chroma query, 50 results, p50",
     "import 200 short rows", "bare SentenceTransformer.encode, same texts",
     "import / bare encode",
