@@ -18,6 +18,7 @@ import re
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,8 @@ from chatrec.errors import ConfigError
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 _MODEL_LOCK = threading.Lock()
+#: every MiniLM call of the process runs here (see MiniLMEmbedder.encode)
+_EMBED_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chatrec-embed")
 _MODELS: dict[str, Any] = {}
 
 
@@ -65,7 +68,6 @@ class MiniLMEmbedder(Embedder):
 
     def __init__(self, model_path: str | None = None) -> None:
         self.model_path = model_path or default_model_path()
-        self._lock = threading.Lock()
 
     def model(self) -> Any:
         """The ``SentenceTransformer`` (loaded on first use, shared by every embedder of this
@@ -89,10 +91,13 @@ class MiniLMEmbedder(Embedder):
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64,
                show_progress: bool = False) -> np.ndarray:
+        """Vectors of ``texts``, computed on the process's one embedding thread: torch keeps
+        per-thread buffers, so a server whose request threads each ran the model grew by
+        hundreds of MB under load (the calls were serialized anyway)."""
         model = self.model()
-        with self._lock:
-            vecs = model.encode(list(texts), batch_size=batch_size, normalize_embeddings=True,
-                                convert_to_numpy=True, show_progress_bar=show_progress)
+        vecs = _EMBED_THREAD.submit(
+            model.encode, list(texts), batch_size=batch_size, normalize_embeddings=True,
+            convert_to_numpy=True, show_progress_bar=show_progress).result()
         return np.asarray(vecs, dtype=np.float32)
 
 
