@@ -127,9 +127,11 @@ class ReasonWriter:
         """A reason for ``cand``, unlike the others of this reply in shape."""
         item = cand.item
         ties = [c for c in self._ties(cand) if self._checked(item, c)]
-        # the genres and year the card shows are never a reason: only when nothing else is known
+        # the genres and year the card shows are never the whole reason: they complete one only
+        # when the item has no fact of its own and no tie names anything it has ("People who
+        # liked Coco rate it highly" alone says nothing the item's data can back)
         owns = [c for c in self._owns(item, ties) if self._checked(item, c)] or \
-            ([] if ties else [Clause("plain", self._plain(item).rstrip("."))])
+            ([] if any(t.cites for t in ties) else [Clause("plain", self._plain(item).rstrip("."))])
         best: tuple[float, Clause | None, Clause | None] = (99.0, None, owns[0] if owns else None)
         for ti, tie in enumerate([*ties, None]):
             for oi, own in enumerate([*owns, None]):
