@@ -177,14 +177,17 @@ class Recommender:
     def warm(self, progress: Callable[[str], None] | None = None) -> tuple[str, ...]:
         """Load now what the first turn would load, so that the first reply costs what a later
         one does: the embedder (its model and first run), the index (Chroma's first query), the
-        candidate generator's tables, the language model (when a turn calls it: see
-        ``TurnPipeline.uses_llm``), then one rehearsal turn (nothing stored) for whatever else a
-        turn computes on first use. ``progress`` is told each step's name before it runs.
+        candidate generator's tables, the vocabulary's vectors (meaning matching), the language
+        model (when a turn calls it: see ``TurnPipeline.uses_llm``), then one rehearsal turn
+        (nothing stored) for whatever else a turn computes on first use. ``progress`` is told each step's name before it runs.
         Returns the steps done (also kept in ``warmed``); a backend that cannot work is left
         out, and the turns report it."""
         steps: list[tuple[str, Callable[[], None]]] = [
             ("embedder", self.embedder.warm), ("index", self.index.warm),
             ("candidates", self.generator.warm)]
+        meaning = self.understander.meaning
+        if meaning is not None:  # the vocabulary's vectors: 3.5 s for movies when not cached
+            steps.append(("vocabulary", meaning.warm))
         if self.llm is not None and self.pipeline.uses_llm():
             steps.append(("model", self.llm.warm))
         steps.append(("first turn", self._rehearse))

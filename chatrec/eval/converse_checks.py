@@ -30,8 +30,6 @@ if TYPE_CHECKING:
     from chatrec.types import Item, Pick
 
 ANSWER_MAX = 400  # characters
-CREATOR_FIELDS = ("creator", "director", "directors", "developer", "publisher", "author",
-                  "authors", "brand", "studio", "maker")
 _RATING = re.compile(r"\b\d+(?:\.\d+)?\s*/\s*\d+\b[^.]{0,30}?\b(?:from|of|by|on)\s+[\d,]+\s+"
                      r"(?:\w+\s+)?(?:ratings?|votes?|reviews?|people|users|players)", re.I)
 _DURATION = re.compile(r"\b\d+\s*(?:h|hours?|hrs?|min|mins|minutes)\b", re.I)
@@ -97,12 +95,13 @@ def item_facts(item: Item, catalog: Catalog) -> list[str]:
         if f in genre_fields(catalog):
             continue
         out += [v for v in item.values(f) if normalize_term(v) not in genres and len(v) > 2]
-    out += creators(item)
+    out += creators(item, catalog)
     return out
 
 
-def creators(item: Item) -> list[str]:
-    return [v for f in CREATOR_FIELDS for v in item.values(f) if len(v) > 2]
+def creators(item: Item, catalog: Catalog) -> list[str]:
+    """Who made the item, by the catalog's creator role (as the reasons read it)."""
+    return [v for v in catalog.creators(item) if len(v) > 2]
 
 
 def description(item: Item, catalog: Catalog) -> str:
@@ -185,7 +184,7 @@ def specific_fact(reason: str, item: Item, catalog: Catalog, asked: Iterable[str
     list or the platform (``META_TAG``: "in netflix queue", "NSFW", "Gamepad"); and a reason
     that cites such a tag is a tag dump, not a fact."""
     low = _text(reason)
-    if any(_has_phrase(low, c) for c in creators(item)):
+    if any(_has_phrase(low, c) for c in creators(item, catalog)):
         return "creator"
     if _RATING.search(reason):
         return "rating"
@@ -206,7 +205,7 @@ def shape(reason: str, item: Item, catalog: Catalog) -> str:
     for f in catalog.manifest.attribute_fields:
         for v in item.values(f):
             own |= set(_text(v).split())
-    for c in creators(item):
+    for c in creators(item, catalog):
         own |= set(_text(c).split())
     out: list[str] = []
     for w in _text(reason).split():

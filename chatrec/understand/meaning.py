@@ -76,6 +76,10 @@ class MeaningMatcher:
                 log.info("cannot write the meaning cache %s: %s", path, e)
         return v
 
+    def warm(self) -> None:
+        """Compute (or read from the cache) the vocabulary's vectors now, not in a user's turn."""
+        self.terms()
+
     def best(self, word: str) -> tuple[str, float] | None:
         """The closest vocabulary term and its similarity (any similarity), or None."""
         w = word.strip().lower()

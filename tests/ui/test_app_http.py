@@ -85,14 +85,14 @@ def test_ready_when_it_answers(app: tuple[str, Path]) -> None:
         health = json.loads(r.read())
     assert health["ready"] is True
     # the default SmolLM2-135M is not asked in a turn (its order is the code's), so not loaded
-    assert health["loaded"] == ["embedder", "index", "candidates", "first turn"]
+    assert health["loaded"] == ["embedder", "index", "candidates", "vocabulary", "first turn"]
     deadline = time.time() + 10  # the line follows the server's start by a few milliseconds
     while f"chatrec: ready at {url}" not in log_path.read_text() and time.time() < deadline:
         time.sleep(0.1)
     out = log_path.read_text()
     assert f"chatrec: ready at {url}" in out, out[-2000:]
     steps = ["chatrec: loading", "page…", "movies catalog…", "embedder…", "index…",
-             "candidates…", "first turn…", "chatrec: ready at"]
+             "candidates…", "vocabulary…", "first turn…", "chatrec: ready at"]
     at = [out.find(step) for step in steps]  # a warning may print between two steps
     assert -1 not in at and at == sorted(at), out[-2000:]
 
