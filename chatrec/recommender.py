@@ -179,9 +179,9 @@ class Recommender:
         one does: the embedder (its model and first run), the index (Chroma's first query), the
         candidate generator's tables, the vocabulary's vectors (meaning matching), the language
         model (when a turn calls it: see ``TurnPipeline.uses_llm``), then one rehearsal turn
-        (nothing stored) for whatever else a turn computes on first use. ``progress`` is told each step's name before it runs.
-        Returns the steps done (also kept in ``warmed``); a backend that cannot work is left
-        out, and the turns report it."""
+        (nothing stored) for whatever else a turn computes on first use. ``progress`` is told
+        each step's name before it runs. Returns the steps done (also kept in ``warmed``); a
+        backend that cannot work is left out, and the turns report it."""
         steps: list[tuple[str, Callable[[], None]]] = [
             ("embedder", self.embedder.warm), ("index", self.index.warm),
             ("candidates", self.generator.warm)]
